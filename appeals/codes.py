@@ -1,0 +1,56 @@
+"""Citizen-facing identifiers: tracking numbers and secret access codes.
+
+Both are random (the `secrets` module), written in Crockford's base32 so they read and
+type well (no I, L, O, U). A tracking number says nothing about the appeal or how many
+there are; the access code carries 65 bits of randomness and only its keyed hash is
+stored.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+TRACKING_LENGTH = 10  # 50 bits: random, unique by constraint, not a secret
+ACCESS_CODE_LENGTH = 13  # 65 bits: the secret
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def _group(value: str, size: int = 4) -> str:
+    return "-".join(value[i : i + size] for i in range(0, len(value), size))
+
+
+def new_tracking_number() -> str:
+    """E.g. 'K7QM-4X2D-9P': a prefix-free random number, grouped for reading aloud."""
+    return _group(_random(TRACKING_LENGTH))
+
+
+def new_access_code() -> str:
+    return _group(_random(ACCESS_CODE_LENGTH))
+
+
+def normalise(value: str) -> str:
+    """What a person typed, in canonical form: upper case, no spaces or dashes."""
+    cleaned = "".join(ch for ch in value.upper() if ch.isalnum())
+    return cleaned.translate(_CONFUSABLE)
+
+
+def normalise_tracking_number(value: str) -> str:
+    return _group(normalise(value))
+
+
+def hash_access_code(code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, normalise(code).encode(), hashlib.sha256).hexdigest()
+
+
+def check_access_code(code: str, stored_hash: str) -> bool:
+    return bool(stored_hash) and hmac.compare_digest(
+        hash_access_code(code), stored_hash
+    )

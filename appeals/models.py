@@ -1,0 +1,399 @@
+"""Appeals, their history, attachments, registration counters and the notification outbox."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Topic
+from portal.core import TimeStampedModel
+
+
+class Channel(models.TextChoices):
+    PRESIDENT_OFFICE = "president_office", _("forwarded by the President's Office")
+    JOGORKU_KENESH = "jogorku_kenesh", _("forwarded by the Jogorku Kenesh")
+    PUBLIC_RECEPTION = "public_reception", _("handed in at the public reception")
+    PORTAL = "portal", _("through the electronic portal")
+    OTHER = "other", _("other means of communication")
+
+
+class Delivery(models.TextChoices):
+    POST = "post", _("post")
+    EXPEDITION = "expedition", _("expedition")
+    FIELD_COURIER = "field_courier", _("field courier")
+    COURIER = "courier", _("courier delivery")
+    BOX = "box", _("correspondence box in Government House")
+
+
+class Form(models.TextChoices):
+    WRITTEN = "written", _("written")
+    ORAL = "oral", _("oral")
+
+
+class Kind(models.TextChoices):
+    PROPOSAL = "proposal", _("proposal")
+    STATEMENT = "statement", _("statement")
+    COMPLAINT = "complaint", _("complaint")
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    REGISTERED = "registered", _("registered")
+    ROUTED = "routed", _("sent to the agency")
+    IN_PROGRESS = "in_progress", _("in progress")
+    CLOSED = "closed", _("closed")
+    RE_REVIEW = "re_review", _("under re-review")
+
+
+class Outcome(models.TextChoices):
+    SUPPORTED = "supported", _("supported")
+    EXPLAINED = "explained", _("explained")
+    NOT_SUPPORTED = "not_supported", _("not supported")
+    FORWARDED = "forwarded", _("forwarded to another body")
+    LEFT_WITHOUT_CONSIDERATION = (
+        "left_without_consideration",
+        _("left without consideration"),
+    )
+
+
+class Language(models.TextChoices):
+    KY = "ky", "Кыргызча"
+    RU = "ru", "Русский"
+    EN = "en", "English"
+
+
+# Statuses in which an appeal is on the register and so must carry its number.
+REGISTERED_STATUSES = (
+    Status.REGISTERED,
+    Status.ROUTED,
+    Status.IN_PROGRESS,
+    Status.RE_REVIEW,
+)
+
+
+class Appeal(TimeStampedModel):
+    # Citizen-facing identifiers: random, so a tracking number reveals nothing and
+    # the access code (only its hash is stored) cannot be guessed.
+    tracking_number = models.CharField(_("tracking number"), max_length=16, unique=True)
+    access_code_hash = models.CharField(max_length=128, blank=True, editable=False)
+    submission_key = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False
+    )
+
+    # The register.
+    registration_number = models.CharField(
+        _("registration number"), max_length=32, null=True, blank=True, unique=True
+    )
+    registering_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("registering agency"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_appeals",
+    )
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    channel = models.CharField(_("channel"), max_length=32, choices=Channel.choices)
+    delivery = models.CharField(
+        _("delivery method"), max_length=32, choices=Delivery.choices, blank=True
+    )
+    form = models.CharField(
+        _("form"), max_length=16, choices=Form.choices, default=Form.WRITTEN
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=32, choices=Outcome.choices, blank=True
+    )
+    outcome_reason = models.TextField(_("reason"), blank=True)
+
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    # The Bishkek calendar day of received_at, stored so reports group by an index.
+    received_on = models.DateField(_("date received"), db_index=True)
+    backdate_reason = models.TextField(_("reason for an earlier date"), blank=True)
+    cover_letter_number = models.CharField(
+        _("cover letter number"), max_length=64, blank=True
+    )
+    cover_letter_date = models.DateField(_("cover letter date"), null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received the citizen"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    applicant_name = models.CharField(_("full name"), max_length=300)
+    applicant_address = models.CharField(_("address"), max_length=500, blank=True)
+    applicant_phone = models.CharField(_("phone"), max_length=32, blank=True)
+    applicant_email = models.EmailField(_("e-mail"), blank=True)
+    is_collective = models.BooleanField(_("collective appeal"), default=False)
+    signatories = models.PositiveIntegerField(_("number of signatories"), default=1)
+    consent_at = models.DateTimeField(
+        _("consent to processing of personal data"), null=True, blank=True
+    )
+
+    addressee = models.ForeignKey(
+        Agency,
+        verbose_name=_("addressee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="addressed_appeals",
+        help_text=_("Empty when the citizen does not know which body is competent."),
+    )
+    topic = models.ForeignKey(
+        Topic,
+        verbose_name=_("topic"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals",
+    )
+    text = models.TextField(_("text"), blank=True)
+    language = models.CharField(
+        _("language of the appeal"),
+        max_length=2,
+        choices=Language.choices,
+        default=Language.KY,
+    )
+    lead_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("lead agency"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_appeals",
+    )
+    repeat_of = models.ForeignKey(
+        "self",
+        verbose_name=_("repeat of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="repeats",
+    )
+    is_imported = models.BooleanField(_("imported from an old register"), default=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_collective=False, signatories=1)
+                | Q(is_collective=True, signatories__gte=2),
+                name="appeal_signatories_match_collective",
+            ),
+            # Records imported from old registers are closed with no known outcome.
+            models.CheckConstraint(
+                condition=(Q(status=Status.CLOSED) & (~Q(outcome="") | Q(is_imported=True)))
+                | (~Q(status=Status.CLOSED) & Q(outcome="")),
+                name="appeal_outcome_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.SUBMITTED) | Q(channel=Channel.PORTAL),
+                name="appeal_only_portal_waits_submitted",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=REGISTERED_STATUSES)
+                | Q(registration_number__isnull=False),
+                name="appeal_registered_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery="") | Q(channel=Channel.OTHER),
+                name="appeal_delivery_only_for_other",
+            ),
+        ]
+        indexes = [
+            # Reports: received appeals of a period by channel and form.
+            models.Index(
+                fields=["received_on", "channel", "form"], name="appeal_intake_idx"
+            ),
+            # The clerks' queue of portal submissions, oldest first.
+            models.Index(
+                fields=["received_at"],
+                name="appeal_submitted_queue_idx",
+                condition=Q(status=Status.SUBMITTED),
+            ),
+            # The controllers' queue.
+            models.Index(
+                fields=["received_at"],
+                name="appeal_registered_queue_idx",
+                condition=Q(status__in=[Status.REGISTERED, Status.RE_REVIEW]),
+            ),
+            # Registration journal of one agency, newest first (keyset pagination).
+            models.Index(
+                fields=["registering_agency", "-received_on", "-id"],
+                name="appeal_journal_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.registration_number or self.tracking_number
+
+    @property
+    def is_answered(self) -> bool:
+        return self.status == Status.CLOSED and self.outcome in (
+            Outcome.SUPPORTED,
+            Outcome.EXPLAINED,
+            Outcome.NOT_SUPPORTED,
+        )
+
+
+class Event(models.Model):
+    """One step of an appeal's history: who did what, when."""
+
+    class Type(models.TextChoices):
+        SUBMITTED = "submitted", _("submitted through the portal")
+        REGISTERED = "registered", _("registered")
+        LEFT_WITHOUT_CONSIDERATION = (
+            "left_without_consideration",
+            _("left without consideration"),
+        )
+        IMPORTED = "imported", _("imported from an old register")
+        LINKED_REPEAT = "linked_repeat", _("linked as a repeated appeal")
+        ROUTED = "routed", _("sent to the agency")
+        FORWARDED = "forwarded", _("forwarded to another body")
+        ASSIGNED = "assigned", _("executor assigned")
+        RETURNED = "returned", _("returned as outside the agency's competence")
+        ANSWERED = "answered", _("answered")
+        RE_REVIEW_REQUESTED = "re_review_requested", _("re-review requested")
+        NOTIFIED = "notified", _("citizen notified")
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="events"
+    )
+    type = models.CharField(_("event"), max_length=40, choices=Type.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+    is_public = models.BooleanField(
+        default=True, help_text=_("Shown to the citizen on the tracking page.")
+    )
+
+    class Meta:
+        verbose_name = _("history event")
+        verbose_name_plural = _("history events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["appeal", "at"], name="event_appeal_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} {self.type} {self.at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Never the citizen's file name on disk: a random name, the sniffed extension.
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"appeals/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(TimeStampedModel):
+    class Purpose(models.TextChoices):
+        CITIZEN = "citizen", _("attached by the citizen")
+        SCAN = "scan", _("scan of the original")
+        ANSWER = "answer", _("answer")
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="attachments"
+    )
+    purpose = models.CharField(
+        max_length=16, choices=Purpose.choices, default=Purpose.CITIZEN
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class RegistrationCounter(models.Model):
+    """The last registration number issued by an agency in a year (row-locked)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "year"], name="registration_counter_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}/{self.year}: {self.last_number}"
+
+
+class Notification(TimeStampedModel):
+    """The outbox: a message to send, written in the same transaction as its cause."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    template = models.CharField(max_length=64)
+    recipient = models.EmailField()
+    language = models.CharField(max_length=2, choices=Language.choices)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # The sweep that re-sends what a lost task message left pending.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_pending_idx",
+                condition=Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.recipient} ({self.state})"

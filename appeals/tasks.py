@@ -1,0 +1,19 @@
+"""Celery tasks of appeals: they take ids and call the services."""
+
+from celery import shared_task
+
+from . import notifications
+
+
+@shared_task(name="appeals.tasks.deliver_notification", ignore_result=True)
+def deliver_notification(notification_id: int) -> None:
+    notifications.deliver(notification_id)
+
+
+@shared_task(name="appeals.tasks.sweep_notifications", ignore_result=True)
+def sweep_notifications() -> int:
+    """Deliver every pending notification that is due (lost messages, retries)."""
+    sent = 0
+    for notification_id in notifications.due_ids():
+        sent += notifications.deliver(notification_id)
+    return sent

@@ -1,0 +1,25 @@
+"""The Celery app: configuration from Django settings, tasks autodiscovered per app."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic task of the portal, in one place.
+app.conf.beat_schedule = {
+    # Every minute: proves to the readiness check that a worker takes tasks.
+    "worker-heartbeat": {
+        "task": "portal.tasks.record_heartbeat",
+        "schedule": 60.0,
+    },
+    # Every minute: sends notifications that are due (retries, lost task messages).
+    "sweep-notifications": {
+        "task": "appeals.tasks.sweep_notifications",
+        "schedule": 60.0,
+    },
+}

@@ -1,0 +1,23 @@
+"""`python manage.py load_demo`: demo agencies, users and appeals; safe to run twice."""
+
+from django.core.management.base import BaseCommand
+
+from portal import demo
+
+
+class Command(BaseCommand):
+    help = "Load demo agencies, topics, one user per role and a few hundred appeals."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--appeals", type=int, default=300)
+
+    def handle(self, *args, appeals: int, **options):
+        created = demo.load(appeals=appeals)
+        self.stdout.write(
+            "Demo data: created {agencies} agencies, {topics} topics, "
+            "{users} users, {appeals} appeals.".format(**created)
+        )
+        self.stdout.write("Demo logins (password %s):" % demo.DEMO_PASSWORD)
+        for username, role, agency, *_ in demo.USERS:
+            self.stdout.write(f"  {username:<11} {role:<11} {agency}")
+        self.stdout.write("  admin       superuser   (Django admin at /ky/admin/)")

@@ -1,0 +1,16 @@
+"""Portal-wide Celery tasks."""
+
+import socket
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import WorkerHeartbeat
+
+
+@shared_task(name="portal.tasks.record_heartbeat", ignore_result=True)
+def record_heartbeat(worker: str = "") -> None:
+    """Record that a worker is alive; safe to run any number of times."""
+    WorkerHeartbeat.objects.update_or_create(
+        worker=worker or socket.gethostname(), defaults={"seen_at": timezone.now()}
+    )

@@ -1,0 +1,19 @@
+"""URL map: a few language-neutral routes, everything else under /ky/, /ru/, /en/."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("admin/", admin.site.urls),
+    prefix_default_language=True,
+)

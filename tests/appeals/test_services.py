@@ -1,0 +1,131 @@
+import datetime as dt
+import uuid
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agencies.models import Agency, Membership
+from appeals import codes, services
+from appeals.models import Appeal, Event, Notification, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def apparatus():
+    return Agency.objects.get(slug="gov-apparatus")
+
+
+@pytest.fixture
+def clerk(django_user_model, apparatus):
+    user = django_user_model.objects.create_user("clerk1", password="x" * 16)
+    Membership.objects.create(user=user, agency=apparatus, role=Membership.Role.CLERK)
+    return user
+
+
+def _submit(**overrides):
+    data = {
+        "submission_key": uuid.uuid4(),
+        "applicant_name": "Асанов Бакыт",
+        "applicant_email": "bakyt@example.kg",
+        "text": "Биздин көчөдө жарык жок.",
+        "language": "ky",
+        "kind": "complaint",
+    }
+    data.update(overrides)
+    return services.submit_appeal(**data)
+
+
+def test_submission_creates_appeal_event_and_receipt_in_one_go():
+    submission = _submit()
+    appeal = submission.appeal
+    assert appeal.status == Status.SUBMITTED
+    assert appeal.channel == "portal" and appeal.form == "written"
+    assert list(appeal.events.values_list("type", flat=True)) == [Event.Type.SUBMITTED]
+    assert codes.check_access_code(submission.access_code, appeal.access_code_hash)
+    receipt = Notification.objects.get(appeal=appeal)
+    assert receipt.template == "receipt" and receipt.language == "ky"
+
+
+def test_same_submission_key_creates_exactly_one_appeal():
+    key = uuid.uuid4()
+    first = _submit(submission_key=key)
+    again = _submit(submission_key=key)
+    assert again.appeal.pk == first.appeal.pk
+    assert not again.created and again.access_code is None
+    assert Appeal.objects.count() == 1
+
+
+def test_registration_numbers_follow_each_other_per_agency_and_year(clerk, apparatus):
+    numbers = [
+        services.register_appeal(
+            appeal_id=_submit().appeal.pk, actor=clerk, agency=apparatus
+        ).registration_number
+        for _ in range(3)
+    ]
+    year = timezone.localdate().year
+    assert numbers == [f"GA-{year}-{n:06d}" for n in (1, 2, 3)]
+
+
+def test_rolled_back_registration_gives_its_number_back(clerk, apparatus):
+    year = 2030
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.next_registration_number(agency=apparatus, year=year)
+        raise RuntimeError("clerk's transaction fails")
+    with transaction.atomic():
+        number = services.next_registration_number(agency=apparatus, year=year)
+    assert number == "GA-2030-000001"
+
+
+def test_only_clerks_register(django_user_model, apparatus):
+    stranger = django_user_model.objects.create_user("someone", password="x" * 16)
+    with pytest.raises(PermissionDenied):
+        services.register_appeal(
+            appeal_id=_submit().appeal.pk, actor=stranger, agency=apparatus
+        )
+
+
+def test_registering_twice_is_refused_with_a_clear_message(clerk, apparatus):
+    appeal = _submit().appeal
+    services.register_appeal(appeal_id=appeal.pk, actor=clerk, agency=apparatus)
+    with pytest.raises(ValidationError):
+        services.register_appeal(appeal_id=appeal.pk, actor=clerk, agency=apparatus)
+
+
+def test_left_without_consideration_keeps_the_reason_for_the_citizen(clerk):
+    appeal = _submit().appeal
+    services.leave_without_consideration(
+        appeal_id=appeal.pk, actor=clerk, reason="No way to reach the applicant."
+    )
+    appeal.refresh_from_db()
+    assert appeal.status == Status.CLOSED
+    assert appeal.outcome == "left_without_consideration"
+    assert appeal.outcome_reason == "No way to reach the applicant."
+
+
+def test_database_refuses_a_registered_appeal_without_number(apparatus):
+    appeal = _submit().appeal
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appeal.objects.filter(pk=appeal.pk).update(status=Status.REGISTERED)
+
+
+def test_paper_appeal_is_registered_with_number_and_history(clerk, apparatus):
+    appeal, code = services.register_paper_appeal(
+        actor=clerk,
+        agency=apparatus,
+        channel="jogorku_kenesh",
+        form="written",
+        kind="statement",
+        applicant_name="Иванова Мария",
+        text="Прошу помочь.",
+        language="ru",
+        received_at=timezone.now() - dt.timedelta(hours=2),
+        cover_letter_number="12-345",
+        cover_letter_date=timezone.localdate(),
+    )
+    assert appeal.registration_number.startswith("GA-")
+    assert appeal.status == Status.REGISTERED
+    assert codes.check_access_code(code, appeal.access_code_hash)
+    assert appeal.events.get().type == Event.Type.REGISTERED
