@@ -2,7 +2,7 @@
 
 Both are random (the `secrets` module), written in Crockford's base32 so they read and
 type well (no I, L, O, U). A tracking number says nothing about the appeal or how many
-there are; the access code carries 65 bits of randomness and only its keyed hash is
+there are; the access code carries 75 bits of randomness and only its keyed hash is
 stored.
 """
 
@@ -14,7 +14,7 @@ from django.conf import settings
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 TRACKING_LENGTH = 10  # 50 bits: random, unique by constraint, not a secret
-ACCESS_CODE_LENGTH = 13  # 65 bits: the secret
+ACCESS_CODE_LENGTH = 15  # 75 bits: the secret
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
@@ -22,12 +22,12 @@ def _random(length: int) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
-def _group(value: str, size: int = 4) -> str:
+def _group(value: str, size: int = 5) -> str:
     return "-".join(value[i : i + size] for i in range(0, len(value), size))
 
 
 def new_tracking_number() -> str:
-    """E.g. 'K7QM-4X2D-9P': a prefix-free random number, grouped for reading aloud."""
+    """E.g. 'K7QM4-X2D9P': a random number, grouped for reading aloud."""
     return _group(_random(TRACKING_LENGTH))
 
 

@@ -203,7 +203,9 @@ class Appeal(TimeStampedModel):
             ),
             # Records imported from old registers are closed with no known outcome.
             models.CheckConstraint(
-                condition=(Q(status=Status.CLOSED) & (~Q(outcome="") | Q(is_imported=True)))
+                condition=(
+                    Q(status=Status.CLOSED) & (~Q(outcome="") | Q(is_imported=True))
+                )
                 | (~Q(status=Status.CLOSED) & Q(outcome="")),
                 name="appeal_outcome_iff_closed",
             ),
@@ -277,9 +279,7 @@ class Event(models.Model):
         RE_REVIEW_REQUESTED = "re_review_requested", _("re-review requested")
         NOTIFIED = "notified", _("citizen notified")
 
-    appeal = models.ForeignKey(
-        Appeal, on_delete=models.CASCADE, related_name="events"
-    )
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(_("event"), max_length=40, choices=Type.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -397,3 +397,24 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.recipient} ({self.state})"
+
+
+class StagedUpload(models.Model):
+    """A file a citizen uploaded with a form that has not been sent yet.
+
+    Staged the moment it arrives, so a validation error elsewhere in the form never
+    makes anyone attach it twice; it belongs to one unsent form (its submission key)
+    and is removed when the appeal is sent or after a day.
+    """
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission_key = models.UUIDField(db_index=True)
+    file = models.FileField(upload_to="staged/%Y/%m/%d/", max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -23,7 +23,9 @@ MAX_ATTEMPTS = 12
 TEMPLATES = ("receipt", "left_without_consideration", "registered")
 
 
-def queue(*, appeal: Appeal, template: str, extra: dict | None = None) -> Notification | None:
+def queue(
+    *, appeal: Appeal, template: str, extra: dict | None = None
+) -> Notification | None:
     """Write an e-mail to the applicant into the outbox (nothing if no e-mail)."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown notification template {template!r}")
@@ -89,7 +91,9 @@ def deliver(notification_id: int) -> bool:
             if notification.attempts >= MAX_ATTEMPTS:
                 notification.state = Notification.State.FAILED
                 logger.error("notification %s failed for good", notification.pk)
-            notification.next_attempt_at = timezone.now() + backoff(notification.attempts)
+            notification.next_attempt_at = timezone.now() + backoff(
+                notification.attempts
+            )
             notification.save()
             return False
         notification.state = Notification.State.SENT

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Topic
 
-from . import codes, notifications, permissions
+from . import codes, notifications, permissions, uploads
 from .models import (
     Appeal,
     Attachment,
@@ -30,6 +30,7 @@ from .models import (
     Form,
     Outcome,
     RegistrationCounter,
+    StagedUpload,
     Status,
 )
 
@@ -122,6 +123,86 @@ def _atomic_with_files():
         _stored_files.reset(token)
 
 
+def stage_upload(*, submission_key: uuid.UUID, upload) -> StagedUpload:
+    """Keep a file of an unsent form, once checked by its content and the limits."""
+    checked = uploads.sniff(upload)
+    staged = StagedUpload.objects.filter(submission_key=submission_key)
+    uploads.check_totals(
+        count=staged.count() + 1,
+        total_size=sum(staged.values_list("size", flat=True)) + checked.size,
+    )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    duplicate = staged.filter(sha256=digest.hexdigest()).first()
+    if duplicate:  # the same file chosen again: keep one
+        return duplicate
+    item = StagedUpload(
+        submission_key=submission_key,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=digest.hexdigest(),
+    )
+    item.file.save(f"upload.{checked.extension}", upload, save=False)
+    try:
+        item.save()
+    except Exception:
+        item.file.delete(save=False)
+        raise
+    return item
+
+
+def discard_staged(*, submission_key: uuid.UUID, tokens: Iterable[str]) -> int:
+    """The citizen removes files from the unsent form."""
+    valid = []
+    for token in tokens:
+        try:
+            valid.append(uuid.UUID(str(token)))
+        except ValueError:
+            continue
+    removed = 0
+    for item in StagedUpload.objects.filter(
+        submission_key=submission_key, token__in=valid
+    ):
+        item.file.delete(save=False)
+        item.delete()
+        removed += 1
+    return removed
+
+
+def purge_stale_uploads(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Files of forms that were never sent are removed after a day."""
+    removed = 0
+    cutoff = timezone.now() - older_than
+    for item in StagedUpload.objects.filter(created_at__lt=cutoff).iterator():
+        item.file.delete(save=False)
+        item.delete()
+        removed += 1
+    return removed
+
+
+def _attach_staged(appeal: Appeal, submission_key: uuid.UUID) -> None:
+    """The staged files become the appeal's attachments, without copying them."""
+    staged = list(
+        StagedUpload.objects.select_for_update().filter(submission_key=submission_key)
+    )
+    Attachment.objects.bulk_create(
+        Attachment(
+            appeal=appeal,
+            purpose=Attachment.Purpose.CITIZEN,
+            file=item.file.name,
+            original_name=item.original_name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+        )
+        for item in staged
+    )
+    StagedUpload.objects.filter(pk__in=[item.pk for item in staged]).delete()
+
+
 @dataclass(frozen=True)
 class Submission:
     appeal: Appeal
@@ -176,6 +257,7 @@ def submit_appeal(
                 text=text,
                 language=language,
             )
+            _attach_staged(appeal, submission_key)
             _save_attachments(appeal, files)
             record_event(appeal=appeal, type=Event.Type.SUBMITTED, at=received_at)
             notifications.queue(appeal=appeal, template="receipt")

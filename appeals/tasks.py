@@ -17,3 +17,11 @@ def sweep_notifications() -> int:
     for notification_id in notifications.due_ids():
         sent += notifications.deliver(notification_id)
     return sent
+
+
+@shared_task(name="appeals.tasks.purge_stale_uploads", ignore_result=True)
+def purge_stale_uploads() -> int:
+    """Remove files of filing forms that were never sent."""
+    from . import services
+
+    return services.purge_stale_uploads()

@@ -22,4 +22,9 @@ app.conf.beat_schedule = {
         "task": "appeals.tasks.sweep_notifications",
         "schedule": 60.0,
     },
+    # Every hour: removes files of filing forms that were never sent (after a day).
+    "purge-stale-uploads": {
+        "task": "appeals.tasks.purge_stale_uploads",
+        "schedule": 3600.0,
+    },
 }

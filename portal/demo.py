@@ -239,7 +239,7 @@ def _users(agencies: dict, created: dict) -> dict:
 
 
 def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -> int:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     clerk = users["clerk"]
     apparatus = agencies["gov-apparatus"]
     now = timezone.now()
@@ -289,7 +289,9 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
             Channel.PUBLIC_RECEPTION if oral else rng.choices(channels, weights)[0]
         )
         language = rng.choice(["ky", "ky", "ru"])
-        received_at = now - dt.timedelta(days=rng.randint(0, 60), hours=rng.randint(0, 8))
+        received_at = now - dt.timedelta(
+            days=rng.randint(0, 60), hours=rng.randint(0, 8)
+        )
         forwarded = channel in (Channel.PRESIDENT_OFFICE, Channel.JOGORKU_KENESH)
         services.register_paper_appeal(
             actor=clerk,
@@ -301,8 +303,12 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
             topic=rng.choice(topics),
             language=language,
             received_at=received_at,
-            backdate_reason="Демо: архивдик маалымат" if received_at < now - dt.timedelta(days=1) else "",
-            cover_letter_number=f"{rng.randint(1, 999)}/{received_at:%y}" if forwarded else "",
+            backdate_reason="Демо: архивдик маалымат"
+            if received_at < now - dt.timedelta(days=1)
+            else "",
+            cover_letter_number=f"{rng.randint(1, 999)}/{received_at:%y}"
+            if forwarded
+            else "",
             cover_letter_date=received_at.date() if forwarded else None,
             received_by=clerk if oral else None,
             text=TEXTS[language],

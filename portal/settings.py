@@ -151,6 +151,7 @@ LOGIN_URL = "admin:login"
 LANGUAGE_CODE = "ky"
 LANGUAGES = [("ky", "Кыргызча"), ("ru", "Русский"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "Asia/Bishkek"
 USE_I18N = True
 USE_TZ = True
@@ -181,14 +182,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------
-_email = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
-globals().update(_email)
-if _email.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+EMAIL_URL = env.str("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+if EMAIL_URL.startswith("filemail://"):
+    # Mails as readable files; django-environ would drop the leading "/" of the path.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(
+        BASE_DIR / (EMAIL_URL.removeprefix("filemail://") or "var/mail")
+    )
+else:
+    globals().update(environ.Env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@appeals.gov.kg")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security -------------------------------------------------------------------
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -224,5 +231,13 @@ LOGGING = {
 }
 
 PORTAL_NAME = _("Citizens' appeals portal")
+# Rate limits: (attempts, window in seconds), kept in the cache (Redis in production).
+PORTAL_RATE_LIMITS = {
+    "submit": (env.int("RATE_SUBMIT_PER_HOUR", default=5), 3600),
+    "track_client": (env.int("RATE_TRACK_PER_CLIENT", default=20), 900),
+    "track_number": (env.int("RATE_TRACK_PER_NUMBER", default=10), 3600),
+}
 # The public address used in e-mails and PDFs (links back to the tracking page).
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip(
+    "/"
+)

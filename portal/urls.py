@@ -14,6 +14,9 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("agencies/", include("agencies.urls")),
+    path("statistics/", include("reports.urls")),
+    path("", include("appeals.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
 )

@@ -1,4 +1,3 @@
-import os
 import uuid
 
 import pytest
@@ -34,9 +33,11 @@ def _own_cache_namespace(settings):
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM
+    # calls from the test body are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     from tests.helpers import CHROMIUM_ARGS, chromium_path

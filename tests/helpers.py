@@ -109,7 +109,9 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        raise RuntimeError("Debian's chromium is not installed (apt-get install chromium)")
+        raise RuntimeError(
+            "Debian's chromium is not installed (apt-get install chromium)"
+        )
     return path
 
 

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,80 +14,284 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('slug', models.SlugField(max_length=64, unique=True, verbose_name='slug')),
-                ('code', models.CharField(help_text='Short code that opens the registration numbers, e.g. GA.', max_length=10, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=300, verbose_name='name')),
-                ('name_ky', models.CharField(max_length=300, null=True, verbose_name='name')),
-                ('name_ru', models.CharField(max_length=300, null=True, verbose_name='name')),
-                ('name_en', models.CharField(max_length=300, null=True, verbose_name='name')),
-                ('short_name', models.CharField(blank=True, max_length=100, verbose_name='short name')),
-                ('short_name_ky', models.CharField(blank=True, max_length=100, null=True, verbose_name='short name')),
-                ('short_name_ru', models.CharField(blank=True, max_length=100, null=True, verbose_name='short name')),
-                ('short_name_en', models.CharField(blank=True, max_length=100, null=True, verbose_name='short name')),
-                ('kind', models.CharField(choices=[('apparatus', 'government apparatus'), ('ministry', 'ministry'), ('state_committee', 'state committee'), ('agency', 'agency'), ('service', 'state service'), ('local_administration', 'local state administration'), ('mayors_office', "mayor's office"), ('other', 'other body')], default='agency', max_length=32, verbose_name='kind')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('address_ky', models.CharField(blank=True, max_length=300, null=True, verbose_name='address')),
-                ('address_ru', models.CharField(blank=True, max_length=300, null=True, verbose_name='address')),
-                ('address_en', models.CharField(blank=True, max_length=300, null=True, verbose_name='address')),
-                ('phone', models.CharField(blank=True, max_length=100, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subordinates', to='agencies.agency', verbose_name='parent body')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
+                (
+                    "slug",
+                    models.SlugField(max_length=64, unique=True, verbose_name="slug"),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Short code that opens the registration numbers, e.g. GA.",
+                        max_length=10,
+                        unique=True,
+                        verbose_name="code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=300, verbose_name="name")),
+                (
+                    "name_ky",
+                    models.CharField(max_length=300, null=True, verbose_name="name"),
+                ),
+                (
+                    "name_ru",
+                    models.CharField(max_length=300, null=True, verbose_name="name"),
+                ),
+                (
+                    "name_en",
+                    models.CharField(max_length=300, null=True, verbose_name="name"),
+                ),
+                (
+                    "short_name",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="short name"
+                    ),
+                ),
+                (
+                    "short_name_ky",
+                    models.CharField(
+                        blank=True, max_length=100, null=True, verbose_name="short name"
+                    ),
+                ),
+                (
+                    "short_name_ru",
+                    models.CharField(
+                        blank=True, max_length=100, null=True, verbose_name="short name"
+                    ),
+                ),
+                (
+                    "short_name_en",
+                    models.CharField(
+                        blank=True, max_length=100, null=True, verbose_name="short name"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("apparatus", "government apparatus"),
+                            ("ministry", "ministry"),
+                            ("state_committee", "state committee"),
+                            ("agency", "agency"),
+                            ("service", "state service"),
+                            ("local_administration", "local state administration"),
+                            ("mayors_office", "mayor's office"),
+                            ("other", "other body"),
+                        ],
+                        default="agency",
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "address",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="address"
+                    ),
+                ),
+                (
+                    "address_ky",
+                    models.CharField(
+                        blank=True, max_length=300, null=True, verbose_name="address"
+                    ),
+                ),
+                (
+                    "address_ru",
+                    models.CharField(
+                        blank=True, max_length=300, null=True, verbose_name="address"
+                    ),
+                ),
+                (
+                    "address_en",
+                    models.CharField(
+                        blank=True, max_length=300, null=True, verbose_name="address"
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(blank=True, max_length=100, verbose_name="phone"),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="e-mail"
+                    ),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subordinates",
+                        to="agencies.agency",
+                        verbose_name="parent body",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agency',
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name": "agency",
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('role', models.CharField(choices=[('clerk', 'clerk'), ('controller', 'controller'), ('executor', 'executor'), ('head', 'agency head'), ('manager', 'manager')], max_length=20, verbose_name='role')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='agencies.agency', verbose_name='agency')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("clerk", "clerk"),
+                            ("controller", "controller"),
+                            ("executor", "executor"),
+                            ("head", "agency head"),
+                            ("manager", "manager"),
+                        ],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="agencies.agency",
+                        verbose_name="agency",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
             },
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('code', models.SlugField(max_length=64, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=300, verbose_name='name')),
-                ('name_ky', models.CharField(max_length=300, null=True, verbose_name='name')),
-                ('name_ru', models.CharField(max_length=300, null=True, verbose_name='name')),
-                ('name_en', models.CharField(max_length=300, null=True, verbose_name='name')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('default_agency', models.ForeignKey(blank=True, help_text='Suggested when routing appeals on this topic.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='default_topics', to='agencies.agency', verbose_name='default agency')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='agencies.topic', verbose_name='parent topic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
+                (
+                    "code",
+                    models.SlugField(max_length=64, unique=True, verbose_name="code"),
+                ),
+                ("name", models.CharField(max_length=300, verbose_name="name")),
+                (
+                    "name_ky",
+                    models.CharField(max_length=300, null=True, verbose_name="name"),
+                ),
+                (
+                    "name_ru",
+                    models.CharField(max_length=300, null=True, verbose_name="name"),
+                ),
+                (
+                    "name_en",
+                    models.CharField(max_length=300, null=True, verbose_name="name"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "default_agency",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Suggested when routing appeals on this topic.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="default_topics",
+                        to="agencies.agency",
+                        verbose_name="default agency",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="agencies.topic",
+                        verbose_name="parent topic",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'topic',
-                'verbose_name_plural': 'topics',
-                'ordering': ['name'],
+                "verbose_name": "topic",
+                "verbose_name_plural": "topics",
+                "ordering": ["name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='agency',
-            constraint=models.CheckConstraint(condition=models.Q(('code__regex', '^[A-Z][A-Z0-9]{0,9}$')), name='agency_code_upper_alnum'),
+            model_name="agency",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code__regex", "^[A-Z][A-Z0-9]{0,9}$")),
+                name="agency_code_upper_alnum",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'agency', 'role'), name='membership_unique_role'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("user", "agency", "role"), name="membership_unique_role"
+            ),
         ),
     ]

@@ -4,7 +4,11 @@ import pytest
 
 from tests.helpers import SCREENSHOTS
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+]
 
 KYRGYZ_LETTERS = "ңөү"
 
@@ -32,7 +36,9 @@ def test_low_vision_panel_works_with_javascript_and_is_remembered(live_server, b
     page = context.new_page()
     page.goto(f"{live_server.url}/en/")
     page.get_by_role("button", name="High contrast").click()
-    page.wait_for_function("document.documentElement.classList.contains('a11y-contrast')")
+    page.wait_for_function(
+        "document.documentElement.classList.contains('a11y-contrast')"
+    )
     page.goto(f"{live_server.url}/ru/")  # another page, a later visit
     assert "a11y-contrast" in page.locator("html").get_attribute("class")
     page.screenshot(path=str(SCREENSHOTS / "home-ru-contrast.png"), full_page=True)

@@ -18,12 +18,18 @@ def test_demo_data_covers_channels_forms_and_statuses():
     assert set(Membership.objects.values_list("role", flat=True)) == set(
         Membership.Role.values
     )
-    assert Agency.objects.filter(name_en__isnull=False, name_ru__isnull=False).count() >= 5
+    assert (
+        Agency.objects.filter(name_en__isnull=False, name_ru__isnull=False).count() >= 5
+    )
 
 
 def test_loading_demo_data_twice_changes_nothing():
     call_command("load_demo", appeals=60)
-    counts = (Agency.objects.count(), Appeal.objects.count(), Membership.objects.count())
+    counts = (
+        Agency.objects.count(),
+        Appeal.objects.count(),
+        Membership.objects.count(),
+    )
     call_command("load_demo", appeals=60)
     assert (
         Agency.objects.count(),

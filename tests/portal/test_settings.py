@@ -14,7 +14,14 @@ def _production_env(**overrides) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}
+        if key
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update(
         SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(50)),
@@ -38,7 +45,9 @@ def _manage(*args, env):
 
 
 def test_check_deploy_is_clean_with_production_values():
-    result = _manage("check", "--deploy", "--fail-level", "DEBUG", env=_production_env())
+    result = _manage(
+        "check", "--deploy", "--fail-level", "DEBUG", env=_production_env()
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
@@ -53,7 +62,9 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_debug_is_off_unless_set():
     result = _manage(
-        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)",
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
         env=_production_env(),
     )
     assert result.stdout.strip().splitlines()[-1] == "False"

@@ -17,7 +17,7 @@ class Command(BaseCommand):
             "Demo data: created {agencies} agencies, {topics} topics, "
             "{users} users, {appeals} appeals.".format(**created)
         )
-        self.stdout.write("Demo logins (password %s):" % demo.DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password {demo.DEMO_PASSWORD}):")
         for username, role, agency, *_ in demo.USERS:
             self.stdout.write(f"  {username:<11} {role:<11} {agency}")
         self.stdout.write("  admin       superuser   (Django admin at /ky/admin/)")

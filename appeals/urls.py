@@ -1,0 +1,17 @@
+from django.urls import path
+
+from .views import public
+
+app_name = "appeals"
+
+urlpatterns = [
+    path("appeal/", public.file_appeal, name="file"),
+    path("appeal/sent/<str:tracking_number>/", public.appeal_sent, name="sent"),
+    path(
+        "appeal/sent/<str:tracking_number>/receipt.pdf",
+        public.receipt_pdf,
+        name="receipt_pdf",
+    ),
+    path("track/", public.track, name="track"),
+    path("track/<str:tracking_number>/", public.appeal_status, name="status"),
+]

@@ -1,0 +1,235 @@
+"""The citizen's pages: filing an appeal, the receipt, tracking it."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from agencies.models import Agency
+from portal import pdf, ratelimit
+
+from .. import selectors, services
+from ..forms import AppealForm, TrackForm
+from ..models import Appeal
+
+RECEIPTS = "appeal_receipts"  # session: tracking number -> access code, for the receipt
+TRACKED = "appeal_tracked"  # session: tracking numbers this visitor has opened
+
+
+def _limits(name: str) -> tuple[int, int]:
+    limit, window = settings.PORTAL_RATE_LIMITS[name]
+    return limit, window
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def file_appeal(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = AppealForm(request.POST, request.FILES)
+        key = form.get_submission_key()
+        services.discard_staged(
+            submission_key=key, tokens=request.POST.getlist("remove")
+        )
+        upload_errors = _stage_files(request, key)
+        if form.is_valid() and not upload_errors:
+            already = Appeal.objects.filter(submission_key=key).exists()
+            limit, window = _limits("submit")
+            if already or ratelimit.hit(
+                "submit", ratelimit.client_id(request), limit=limit, window=window
+            ):
+                return _submit(request, form, key)
+            form.add_error(
+                None,
+                _(
+                    "Too many appeals have been sent from your connection in a short "
+                    "time. Your text and files are kept: please try again in an hour."
+                ),
+            )
+            status = 429
+        for error in upload_errors:
+            form.add_error("attachments", error)
+        if status == 200:
+            status = 400
+    else:
+        key = uuid.uuid4()
+        addressee = Agency.objects.filter(
+            slug=request.GET.get("agency", ""), is_active=True
+        ).first()
+        form = AppealForm(
+            initial={
+                "submission_key": key,
+                "language": translation.get_language(),
+                "addressee": addressee.slug if addressee else None,
+                "is_collective": "0",
+            }
+        )
+    return render(
+        request,
+        "appeals/appeal_form.html",
+        {"form": form, "staged": selectors.staged_uploads(key)},
+        status=status,
+    )
+
+
+def _stage_files(request: HttpRequest, key: uuid.UUID) -> list[str]:
+    from django.core.exceptions import ValidationError
+
+    errors = []
+    for upload in request.FILES.getlist("attachments"):
+        try:
+            services.stage_upload(submission_key=key, upload=upload)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    return errors
+
+
+def _submit(request: HttpRequest, form: AppealForm, key: uuid.UUID) -> HttpResponse:
+    data = form.cleaned_data
+    submission = services.submit_appeal(
+        submission_key=key,
+        addressee=data["addressee"],
+        kind=data["kind"],
+        topic=data["topic"],
+        text=data["text"],
+        language=data["language"],
+        applicant_name=data["applicant_name"],
+        applicant_address=data["applicant_address"],
+        applicant_phone=data["applicant_phone"],
+        applicant_email=data["applicant_email"],
+        is_collective=data["is_collective"],
+        signatories=data.get("signatories") or 1,
+    )
+    tracking = submission.appeal.tracking_number
+    if submission.access_code:
+        receipts = request.session.get(RECEIPTS, {})
+        receipts[tracking] = submission.access_code
+        request.session[RECEIPTS] = receipts
+        _remember_tracked(request, tracking)
+    return redirect("appeals:sent", tracking_number=tracking)
+
+
+def _remember_tracked(request: HttpRequest, tracking: str) -> None:
+    tracked = request.session.get(TRACKED, [])
+    if tracking not in tracked:
+        request.session[TRACKED] = [*tracked[-19:], tracking]
+
+
+@never_cache
+@require_GET
+def appeal_sent(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    appeal = Appeal.objects.filter(tracking_number=tracking_number).first()
+    if appeal is None:
+        raise Http404
+    code = request.session.get(RECEIPTS, {}).get(tracking_number)
+    return render(
+        request,
+        "appeals/appeal_sent.html",
+        {"appeal": appeal, "access_code": code},
+    )
+
+
+@never_cache
+@require_GET
+def receipt_pdf(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    code = request.session.get(RECEIPTS, {}).get(tracking_number)
+    appeal = (
+        Appeal.objects.select_related("addressee", "topic")
+        .filter(tracking_number=tracking_number)
+        .first()
+    )
+    if appeal is None or code is None:
+        raise Http404
+    content = pdf.render(
+        "appeals/receipt_pdf.html",
+        {
+            "appeal": appeal,
+            "access_code": code,
+            "attachments": appeal.attachments.all(),
+        },
+        request=request,
+    )
+    return pdf.response(content, filename=f"receipt-{tracking_number}.pdf")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = TrackForm(request.POST)
+        if form.is_valid():
+            number = form.cleaned_data["tracking_number"]
+            client_limit, client_window = _limits("track_client")
+            number_limit, number_window = _limits("track_number")
+            allowed = ratelimit.hit(
+                "track-client",
+                ratelimit.client_id(request),
+                limit=client_limit,
+                window=client_window,
+            ) & ratelimit.hit(
+                "track-number",
+                selectors.codes.normalise(number),
+                limit=number_limit,
+                window=number_window,
+            )
+            if not allowed:
+                form.add_error(
+                    None,
+                    _("Too many attempts. For your safety, please try again later."),
+                )
+                status = 429
+            else:
+                appeal = selectors.appeal_for_citizen(
+                    tracking_number=number, access_code=form.cleaned_data["access_code"]
+                )
+                if appeal is not None:
+                    _remember_tracked(request, appeal.tracking_number)
+                    return redirect(
+                        "appeals:status", tracking_number=appeal.tracking_number
+                    )
+                form.add_error(
+                    None,
+                    _(
+                        "We could not find an appeal with this tracking number and "
+                        "access code. Check both and try again."
+                    ),
+                )
+                status = 400
+        else:
+            status = 400
+    else:
+        form = TrackForm(initial={"tracking_number": request.GET.get("number", "")})
+    return render(request, "appeals/appeal_track.html", {"form": form}, status=status)
+
+
+@never_cache
+@require_GET
+def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    if tracking_number not in request.session.get(TRACKED, []):
+        messages.info(request, _("Enter the access code to open this appeal."))
+        return redirect(f"{_track_url()}?number={tracking_number}")
+    appeal = (
+        Appeal.objects.select_related("addressee", "topic", "lead_agency")
+        .filter(tracking_number=tracking_number)
+        .first()
+    )
+    if appeal is None:
+        raise Http404
+    return render(
+        request,
+        "appeals/appeal_status.html",
+        {"appeal": appeal, "history": selectors.citizen_history(appeal)},
+    )
+
+
+def _track_url() -> str:
+    from django.urls import reverse
+
+    return reverse("appeals:track")

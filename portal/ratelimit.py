@@ -1,0 +1,35 @@
+"""Fixed-window rate limits kept in the Django cache (Redis in production, so they hold
+across web processes)."""
+
+import hashlib
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+def client_id(request: HttpRequest) -> str:
+    """The client's address as the proxy saw it (REMOTE_ADDR behind a trusted proxy)."""
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _key(scope: str, subject: str) -> str:
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return f"ratelimit:{scope}:{digest}"
+
+
+def hit(scope: str, subject: str, *, limit: int, window: int) -> bool:
+    """Count one attempt; True while the subject stays within `limit` per `window` s."""
+    key = _key(scope, subject)
+    if cache.add(key, 1, timeout=window):
+        return True
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        return True
+    return count <= limit
+
+
+def exceeded(scope: str, subject: str, *, limit: int) -> bool:
+    """Whether the subject is already over its limit, without counting an attempt."""
+    return (cache.get(_key(scope, subject)) or 0) >= limit

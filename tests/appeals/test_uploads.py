@@ -1,0 +1,93 @@
+import datetime as dt
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from appeals import services, uploads
+from appeals.models import StagedUpload
+from tests.files import docx_bytes, pdf_bytes, png_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("scan.png", png_bytes(), "image/png"),
+        ("letter.pdf", pdf_bytes(), "application/pdf"),
+        ("letter.docx", docx_bytes(), uploads.ALLOWED_TYPES["docx"]),
+        ("photo.pdf", png_bytes(), "image/png"),  # the content decides, not the name
+    ],
+)
+def test_files_are_recognised_by_content(name, content, expected):
+    assert uploads.sniff(upload(name, content)).content_type == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("notes.pdf", b"just some text pretending to be a PDF"),
+        ("run.png", b"MZ\x90\x00\x03\x00\x00\x00"),
+        ("empty.pdf", b""),
+    ],
+)
+def test_a_file_that_lies_about_its_type_is_refused_with_its_name(name, content):
+    with pytest.raises(ValidationError) as error:
+        uploads.sniff(upload(name, content))
+    assert name in error.value.messages[0]
+
+
+def test_staging_refuses_past_the_total_size(settings, monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_TOTAL_SIZE", len(png_bytes()) + 10)
+    key = uuid.uuid4()
+    services.stage_upload(submission_key=key, upload=upload("a.png", png_bytes()))
+    with pytest.raises(ValidationError):
+        services.stage_upload(
+            submission_key=key, upload=upload("b.png", png_bytes(3, 3))
+        )
+    assert StagedUpload.objects.filter(submission_key=key).count() == 1
+
+
+def test_same_file_chosen_twice_is_kept_once():
+    key = uuid.uuid4()
+    first = services.stage_upload(
+        submission_key=key, upload=upload("a.png", png_bytes())
+    )
+    again = services.stage_upload(
+        submission_key=key, upload=upload("a.png", png_bytes())
+    )
+    assert first.pk == again.pk
+
+
+def test_staged_files_become_attachments_of_the_sent_appeal():
+    key = uuid.uuid4()
+    staged = services.stage_upload(
+        submission_key=key, upload=upload("a.png", png_bytes())
+    )
+    submission = services.submit_appeal(
+        submission_key=key,
+        applicant_name="Асанов Бакыт",
+        applicant_phone="+996 555 123 456",
+        text="Биздин көчөдө жарык жок, үч айдан бери.",
+        language="ky",
+        kind="complaint",
+    )
+    attachment = submission.appeal.attachments.get()
+    assert attachment.file.name == staged.file.name
+    assert attachment.file.read() == png_bytes()
+    assert not StagedUpload.objects.filter(submission_key=key).exists()
+
+
+def test_unsent_uploads_are_purged_after_a_day():
+    key = uuid.uuid4()
+    staged = services.stage_upload(
+        submission_key=key, upload=upload("a.png", png_bytes())
+    )
+    StagedUpload.objects.filter(pk=staged.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=2)
+    )
+    storage, name = staged.file.storage, staged.file.name
+    assert services.purge_stale_uploads() == 1
+    assert not storage.exists(name)
