@@ -60,6 +60,7 @@ def celery_worker(*, queue: str | None = None, extra_env: dict | None = None):
         "DEBUG": "1",
         **(extra_env or {}),
     }
+    (ROOT / "var").mkdir(exist_ok=True)
     log = open(ROOT / "var" / f"worker-{queue}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [
