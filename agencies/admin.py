@@ -1,7 +1,7 @@
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin
 
-from .models import Agency, Membership, Topic
+from .models import Agency, CalendarDay, Membership, Topic
 
 
 @admin.register(Agency)
@@ -25,3 +25,11 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", "agency")
     search_fields = ("user__username", "agency__code")
     autocomplete_fields = ("user",)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(TranslationAdmin):
+    list_display = ("day", "kind", "reason")
+    list_filter = ("kind",)
+    search_fields = ("reason_ky", "reason_ru", "reason_en")
+    date_hierarchy = "day"

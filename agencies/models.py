@@ -123,3 +123,38 @@ class Topic(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CalendarDay(TimeStampedModel):
+    """A day the Government moved for the year: a Saturday made a working day, or a
+    working day made a day off. These entries win over weekends and public holidays
+    in the working-day arithmetic (appeals.deadlines)."""
+
+    class Kind(models.TextChoices):
+        WORKING_DAY = "working_day", _("working day")
+        DAY_OFF = "day_off", _("day off")
+
+    day = models.DateField(_("day"), unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    reason = models.CharField(
+        _("reason"),
+        max_length=300,
+        help_text=_(
+            "As announced, e.g. “Day transferred by Government resolution No. 123 "
+            "of 1 December 2025”."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["-day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["working_day", "day_off"]),
+                name="calendar_day_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} · {self.get_kind_display()}"

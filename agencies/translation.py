@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Agency, Topic
+from .models import Agency, CalendarDay, Topic
 
 
 @register(Agency)
@@ -13,3 +13,8 @@ class AgencyTranslationOptions(TranslationOptions):
 @register(Topic)
 class TopicTranslationOptions(TranslationOptions):
     fields = ("name",)
+
+
+@register(CalendarDay)
+class CalendarDayTranslationOptions(TranslationOptions):
+    fields = ("reason",)

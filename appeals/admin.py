@@ -3,7 +3,7 @@ the services, which keep the history); the outbox can be inspected."""
 
 from django.contrib import admin
 
-from .models import Appeal, Attachment, Event, Notification
+from .models import Appeal, Attachment, DeadlineRule, Event, Notification
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -71,3 +71,28 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(admin.ModelAdmin):
+    """Superusers keep the time limits of the law. A change of law is a new row with
+    its start date; editing a row is for correcting a mistake in it."""
+
+    list_display = ("code", "value", "unit", "applies_from", "source")
+    list_filter = ("code", "unit")
+    ordering = ("code", "-applies_from")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

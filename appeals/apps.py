@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AppealsConfig(AppConfig):
     name = "appeals"
     verbose_name = _("Appeals")
+
+    def ready(self) -> None:
+        # The working-day calendar caches the admin's calendar entries and listens for
+        # their changes (cache invalidation only, no business rule).
+        from . import deadlines  # noqa: F401

@@ -1,15 +1,20 @@
 """Forms of appeals: the citizen's filing form and the tracking look-up."""
 
+import datetime as dt
 import re
 import uuid
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Topic
 
-from .models import Kind, Language
+from .models import Channel, Delivery, Kind, Language
+
+User = get_user_model()
 
 TEXT_MIN = 20
 TEXT_MAX = 10_000
@@ -191,3 +196,361 @@ class TrackForm(forms.Form):
         max_length=32,
         widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
     )
+
+
+# --- Staff: registration by the chancellery's clerks ---------------------------------
+
+PAPER_CHANNELS = [
+    (value, label) for value, label in Channel.choices if value != Channel.PORTAL
+]
+FORWARDING_CHANNELS = (Channel.PRESIDENT_OFFICE, Channel.JOGORKU_KENESH)
+
+
+def limit_to_agencies(field: forms.ModelChoiceField, agencies) -> None:
+    """The clerk's own agencies; with only one, it is implied and not asked."""
+    field.queryset = agencies if agencies is not None else Agency.objects.none()
+    if agencies is not None and len(agencies) == 1:
+        field.initial = agencies[0].pk
+        field.required = False
+        field.widget = forms.HiddenInput()
+        only = agencies[0]
+        field.clean = lambda value, _field=field: _field.to_python(value) or only
+
+
+class RepeatChoiceMixin(forms.Form):
+    """The clerk's answer when earlier appeals of the same applicant were found."""
+
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def get_submission_key(self) -> uuid.UUID:
+        try:
+            return uuid.UUID(str(self.data.get("submission_key", "")))
+        except ValueError:
+            return uuid.uuid4()
+
+    repeat_of = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    repeats_checked = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class RegistrationForm(RepeatChoiceMixin):
+    """What every registered appeal needs; the written and oral forms add their own."""
+
+    agency = forms.ModelChoiceField(
+        label=_("Registering agency"), queryset=Agency.objects.none(), empty_label=None
+    )
+    applicant_name = forms.CharField(label=_("Full name"), max_length=300)
+    applicant_address = forms.CharField(
+        label=_("Postal address"), max_length=500, required=False
+    )
+    applicant_phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    applicant_email = forms.EmailField(label=_("E-mail"), required=False)
+    kind = forms.ChoiceField(label=_("Kind of appeal"), choices=Kind.choices)
+    topic = forms.ModelChoiceField(
+        label=_("Topic"),
+        queryset=Topic.objects.filter(is_active=True),
+        required=False,
+        empty_label="—",
+        to_field_name="code",
+    )
+    addressee = forms.ModelChoiceField(
+        label=_("Addressed to"),
+        queryset=Agency.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("not stated"),
+        to_field_name="slug",
+    )
+    text = forms.CharField(
+        label=_("Text or summary"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6, "data-maxlength": TEXT_MAX}),
+    )
+    signatories = forms.IntegerField(
+        label=_("Number of signatories"), min_value=1, max_value=100_000, initial=1
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the appeal"), choices=Language.choices
+    )
+
+    def __init__(self, *args, agencies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_to_agencies(self.fields["agency"], agencies)
+
+    def clean_text(self) -> str:
+        return normalise_text(self.cleaned_data["text"])
+
+    def clean_applicant_name(self) -> str:
+        return " ".join(self.cleaned_data["applicant_name"].split())
+
+    def clean_applicant_phone(self) -> str:
+        phone = self.cleaned_data["applicant_phone"].strip()
+        if phone and not PHONE_RE.match(phone):
+            raise ValidationError(
+                _("Write the phone number with digits, for example +996 555 123 456.")
+            )
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        if not any(
+            data.get(field)
+            for field in ("applicant_address", "applicant_phone", "applicant_email")
+        ):
+            raise ValidationError(
+                _("Give at least one way to reach the applicant."), code="no_contact"
+            )
+        return data
+
+
+class WrittenRegistrationForm(RegistrationForm):
+    channel = forms.ChoiceField(label=_("Channel"), choices=PAPER_CHANNELS)
+    delivery = forms.ChoiceField(
+        label=_("Delivery method"),
+        choices=[("", "—"), *Delivery.choices],
+        required=False,
+        help_text=_("Only for other means of communication."),
+    )
+    received_on = forms.DateField(
+        label=_("Date received"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    backdate_reason = forms.CharField(
+        label=_("Reason for an earlier date"),
+        max_length=500,
+        required=False,
+        help_text=_("Required when the date received is before today."),
+    )
+    cover_letter_number = forms.CharField(
+        label=_("Cover letter number"), max_length=64, required=False
+    )
+    cover_letter_date = forms.DateField(
+        label=_("Cover letter date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "For appeals forwarded by the President's Office or the Jogorku Kenesh."
+        ),
+    )
+    scan = MultipleFileField(
+        label=_("Scan of the original"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG; several files if needed."),
+    )
+
+    field_order = [
+        "agency", "channel", "delivery", "received_on", "backdate_reason",
+        "cover_letter_number", "cover_letter_date", "applicant_name",
+        "applicant_address", "applicant_phone", "applicant_email", "kind", "topic",
+        "addressee", "text", "signatories", "language", "scan",
+    ]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        received_on = data.get("received_on")
+        channel = data.get("channel")
+        if received_on:
+            if received_on > today:
+                self.add_error(
+                    "received_on", _("The date received cannot be in the future.")
+                )
+            elif received_on < today and not data.get("backdate_reason", "").strip():
+                self.add_error(
+                    "backdate_reason",
+                    _("Say why the appeal is registered with an earlier date."),
+                )
+        if channel == Channel.OTHER and not data.get("delivery"):
+            self.add_error("delivery", _("Choose how the appeal was delivered."))
+        if channel != Channel.OTHER and data.get("delivery"):
+            self.add_error(
+                "delivery",
+                _(
+                    "A delivery method is only recorded for other means of communication."
+                ),
+            )
+        if channel in FORWARDING_CHANNELS:
+            if not data.get("cover_letter_number"):
+                self.add_error(
+                    "cover_letter_number",
+                    _("Give the number of the forwarding body's cover letter."),
+                )
+            if not data.get("cover_letter_date"):
+                self.add_error(
+                    "cover_letter_date",
+                    _("Give the date of the forwarding body's cover letter."),
+                )
+        return data
+
+
+class OralRegistrationForm(RegistrationForm):
+    received_at = forms.DateTimeField(
+        label=_("Heard at"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+    received_by = forms.ModelChoiceField(
+        label=_("Received the citizen"),
+        queryset=User.objects.none(),
+        empty_label=None,
+    )
+
+    field_order = [
+        "agency", "received_at", "received_by", "applicant_name", "applicant_address",
+        "applicant_phone", "applicant_email", "kind", "topic", "addressee", "text",
+        "signatories", "language",
+    ]  # fmt: skip
+
+    def __init__(self, *args, agencies=None, **kwargs):
+        super().__init__(*args, agencies=agencies, **kwargs)
+        self.fields["text"].label = _("Summary of what the citizen said")
+        self.fields["received_by"].queryset = (
+            User.objects.filter(memberships__agency__in=agencies or [], is_active=True)
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
+        self.fields["received_by"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+
+    def clean_received_at(self):
+        value = self.cleaned_data["received_at"]
+        if value > timezone.now() + dt.timedelta(minutes=5):
+            raise ValidationError(
+                _("The time of the reception cannot be in the future.")
+            )
+        return value
+
+
+class LeaveWithoutConsiderationForm(forms.Form):
+    REASONS = [
+        (
+            "no_contact",
+            _("There is no name, address or other way to reach the applicant."),
+        ),
+        ("obscene", _("The appeal contains obscene or insulting words.")),
+        ("violence", _("The appeal calls for violence.")),
+        ("other", _("Other reason (write it below).")),
+    ]
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=REASONS, widget=forms.RadioSelect
+    )
+    details = forms.CharField(
+        label=_("Explanation for the citizen"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason") == "other" and not data.get("details", "").strip():
+            self.add_error("details", _("Write the reason the citizen will see."))
+        return data
+
+    def citizen_reason(self) -> str:
+        data = self.cleaned_data
+        label = dict(self.REASONS)[data["reason"]]
+        parts = [] if data["reason"] == "other" else [str(label)]
+        if data.get("details", "").strip():
+            parts.append(data["details"].strip())
+        return " ".join(parts)
+
+
+class QueueRegisterForm(RepeatChoiceMixin):
+    agency = forms.ModelChoiceField(
+        label=_("Registering agency"), queryset=Agency.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, agencies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_to_agencies(self.fields["agency"], agencies)
+
+
+# --- Staff: the registration journal's filter -----------------------------------------
+# Its import stays with the section (the top of the module is edited elsewhere).
+
+from . import models as appeal_models  # noqa: E402
+
+
+def _any(choices) -> list:
+    return [("", _("any")), *choices]
+
+
+class JournalFilterForm(forms.Form):
+    """The journal's filter: a GET form, every field optional."""
+
+    received_from = forms.DateField(
+        label=_("Received from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    received_to = forms.DateField(
+        label=_("Received to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=_any(appeal_models.Channel.choices), required=False
+    )
+    form = forms.ChoiceField(
+        label=_("Form"), choices=_any(appeal_models.Form.choices), required=False
+    )
+    agency = forms.ModelChoiceField(
+        label=_("Registering agency"),
+        queryset=Agency.objects.none(),
+        required=False,
+        to_field_name="code",
+        empty_label=_("all my agencies"),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        # A submission still waiting for the clerk is not on the register.
+        choices=_any(
+            (value, label)
+            for value, label in appeal_models.Status.choices
+            if value != appeal_models.Status.SUBMITTED
+        ),
+        required=False,
+    )
+    number = forms.CharField(
+        label=_("Registration number"),
+        max_length=32,
+        required=False,
+        help_text=_("The full number, e.g. GA-2026-000123, or its end, e.g. 000123."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    applicant = forms.CharField(
+        label=_("Applicant"),
+        max_length=300,
+        required=False,
+        help_text=_("The beginning of the full name; letter case does not matter."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        agencies = list(agencies)
+        if len(agencies) > 1:
+            field = self.fields["agency"]
+            field.queryset = Agency.objects.filter(
+                pk__in=[a.pk for a in agencies]
+            ).order_by("code")
+            field.label_from_instance = lambda agency: f"{agency.code} · {agency}"
+        else:
+            # One agency (or none): the journal is that agency's, nothing to choose.
+            del self.fields["agency"]
+
+    def clean_number(self) -> str:
+        return self.cleaned_data["number"].strip().upper()
+
+    def clean_applicant(self) -> str:
+        return " ".join(self.cleaned_data["applicant"].split())
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("received_from"), data.get("received_to")
+        if start and end and end < start:
+            self.add_error(
+                "received_to", _("The end of the period is before its beginning.")
+            )
+        return data

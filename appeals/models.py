@@ -143,6 +143,9 @@ class Appeal(TimeStampedModel):
     applicant_address = models.CharField(_("address"), max_length=500, blank=True)
     applicant_phone = models.CharField(_("phone"), max_length=32, blank=True)
     applicant_email = models.EmailField(_("e-mail"), blank=True)
+    # Normalised by appeals.matching, to find earlier appeals of the same applicant.
+    applicant_name_key = models.CharField(max_length=300, blank=True, editable=False)
+    applicant_phone_key = models.CharField(max_length=16, blank=True, editable=False)
     is_collective = models.BooleanField(_("collective appeal"), default=False)
     signatories = models.PositiveIntegerField(_("number of signatories"), default=1)
     consent_at = models.DateTimeField(
@@ -191,6 +194,10 @@ class Appeal(TimeStampedModel):
     )
     is_imported = models.BooleanField(_("imported from an old register"), default=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    forwarded_to = models.CharField(_("forwarded to"), max_length=300, blank=True)
+    forwarding_letter_number = models.CharField(
+        _("outgoing letter number"), max_length=64, blank=True
+    )
 
     class Meta:
         verbose_name = _("appeal")
@@ -240,10 +247,24 @@ class Appeal(TimeStampedModel):
                 name="appeal_registered_queue_idx",
                 condition=Q(status__in=[Status.REGISTERED, Status.RE_REVIEW]),
             ),
+            # Earlier appeals of the same applicant (repeats).
+            models.Index(fields=["applicant_name_key"], name="appeal_applicant_idx"),
             # Registration journal of one agency, newest first (keyset pagination).
             models.Index(
                 fields=["registering_agency", "-received_on", "-id"],
                 name="appeal_journal_idx",
+            ),
+            # The journal of one agency and one status.
+            models.Index(
+                fields=["registering_agency", "status", "-received_on", "-id"],
+                name="appeal_journal_status_idx",
+            ),
+            # The journal's applicant filter: a prefix of the normalised name (LIKE
+            # 'key%' needs the pattern operator class under a non-C collation).
+            models.Index(
+                fields=["registering_agency", "applicant_name_key"],
+                name="appeal_journal_applicant_idx",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
             ),
         ]
 
@@ -275,6 +296,9 @@ class Event(models.Model):
         FORWARDED = "forwarded", _("forwarded to another body")
         ASSIGNED = "assigned", _("executor assigned")
         RETURNED = "returned", _("returned as outside the agency's competence")
+        CONTRIBUTED = "contributed", _("co-executor's input sent")
+        ANSWER_SUBMITTED = "answer_submitted", _("answer submitted for approval")
+        ANSWER_SENT_BACK = "answer_sent_back", _("answer sent back for revision")
         ANSWERED = "answered", _("answered")
         RE_REVIEW_REQUESTED = "re_review_requested", _("re-review requested")
         NOTIFIED = "notified", _("citizen notified")
@@ -375,6 +399,8 @@ class Notification(TimeStampedModel):
     language = models.CharField(max_length=2, choices=Language.choices)
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    # A file of the appeal's storage sent with the message (the answer letter).
+    attachment = models.CharField(max_length=200, blank=True)
     state = models.CharField(
         max_length=16, choices=State.choices, default=State.PENDING
     )
@@ -399,6 +425,168 @@ class Notification(TimeStampedModel):
         return f"{self.template} → {self.recipient} ({self.state})"
 
 
+class Assignment(TimeStampedModel):
+    """An agency's part in answering an appeal: the lead agency or a co-executor."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("lead agency")
+        CO_EXECUTOR = "co_executor", _("co-executor")
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="assignments"
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        related_name="assignments",
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    cover_note = models.TextField(_("cover note"), blank=True)
+    routed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    executor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("executor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+    )
+    is_active = models.BooleanField(default=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "agency"],
+                condition=Q(is_active=True),
+                name="assignment_one_active_per_agency",
+            ),
+            models.UniqueConstraint(
+                fields=["appeal"],
+                condition=Q(is_active=True, role="lead"),
+                name="assignment_one_active_lead",
+            ),
+        ]
+        indexes = [
+            # The agency inbox: active assignments of one agency.
+            models.Index(
+                fields=["agency", "appeal"],
+                name="assignment_inbox_idx",
+                condition=Q(is_active=True),
+            ),
+            # An executor's own appeals.
+            models.Index(
+                fields=["executor", "appeal"],
+                name="assignment_executor_idx",
+                condition=Q(is_active=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} → {self.agency_id} ({self.role})"
+
+
+class Answer(TimeStampedModel):
+    """The lead agency's answer: drafted by the executor, approved by the head."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("awaiting approval")
+        RETURNED = "returned", _("sent back for revision")
+        APPROVED = "approved", _("approved")
+
+    OUTCOMES = [
+        (Outcome.SUPPORTED, Outcome.SUPPORTED.label),
+        (Outcome.EXPLAINED, Outcome.EXPLAINED.label),
+        (Outcome.NOT_SUPPORTED, Outcome.NOT_SUPPORTED.label),
+    ]
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="answers")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("text of the answer"))
+    outcome = models.CharField(_("outcome"), max_length=32, choices=OUTCOMES)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.DRAFT
+    )
+    review_comment = models.TextField(_("comments of the head"), blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    letter = models.FileField(upload_to="letters/%Y/%m/", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal"],
+                condition=~Q(state="approved"),
+                name="answer_one_open_per_appeal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id}: {self.get_state_display()}"
+
+
+class Contribution(TimeStampedModel):
+    """A co-executor agency's input to the lead agency's answer."""
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="contributions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("input for the lead agency"))
+
+    class Meta:
+        verbose_name = _("co-executor's input")
+        verbose_name_plural = _("co-executors' input")
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}: {self.text[:40]}"
+
+
+class PersonalDataAccess(models.Model):
+    """Who opened which citizen's personal data, when and from where (audit)."""
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="data_accesses"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    what = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("opening of personal data")
+        verbose_name_plural = _("openings of personal data")
+        indexes = [models.Index(fields=["appeal", "at"], name="data_access_appeal_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} opened {self.appeal_id} ({self.what})"
+
+
 class StagedUpload(models.Model):
     """A file a citizen uploaded with a form that has not been sent yet.
 
@@ -418,3 +606,64 @@ class StagedUpload(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class DeadlineRule(TimeStampedModel):
+    """One time limit of the law on citizens' appeals, from the day it applies.
+
+    A change of law is a new row with a later `applies_from`, never an edit: the rule
+    for an appeal is the one in force on the day its period starts
+    (appeals.deadlines.rule_for), so appeals registered before the change keep theirs.
+    """
+
+    class Code(models.TextChoices):
+        REGISTRATION = "registration", _("registration after receipt")
+        FORWARDING = "forwarding", _("forwarding to the competent body")
+        REVIEW = "review", _("review after registration")
+        # The value of this rule is the longest extension the law allows.
+        EXTENSION = "extension", _("extension of the review (at most)")
+
+    class Unit(models.TextChoices):
+        WORKING_DAYS = "working_days", _("working days")
+        CALENDAR_DAYS = "calendar_days", _("calendar days")
+
+    code = models.CharField(_("time limit"), max_length=16, choices=Code.choices)
+    value = models.PositiveSmallIntegerField(_("value"))
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices)
+    applies_from = models.DateField(
+        _("applies from"),
+        help_text=_("Appeals whose period starts on or after this day use this rule."),
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=300,
+        help_text=_("Article and law, e.g. “Law No. 67 of 4 May 2007, art. 8”."),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        ordering = ["code", "-applies_from"]
+        constraints = [
+            # Also the index of rule_for: the latest row of a code up to a day.
+            models.UniqueConstraint(
+                fields=["code", "applies_from"], name="deadline_rule_one_per_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    code__in=["registration", "forwarding", "review", "extension"]
+                ),
+                name="deadline_rule_code_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit__in=["working_days", "calendar_days"]),
+                name="deadline_rule_unit_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_code_display()}: {self.value} {self.get_unit_display()} "
+            f"({self.applies_from:%Y-%m-%d})"
+        )

@@ -10,7 +10,8 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -20,11 +21,18 @@ from .models import Appeal, Notification
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-TEMPLATES = ("receipt", "left_without_consideration", "registered")
+TEMPLATES = (
+    "receipt",
+    "registered",
+    "left_without_consideration",
+    "routed",
+    "forwarded",
+    "answered",
+)
 
 
 def queue(
-    *, appeal: Appeal, template: str, extra: dict | None = None
+    *, appeal: Appeal, template: str, extra: dict | None = None, attachment: str = ""
 ) -> Notification | None:
     """Write an e-mail to the applicant into the outbox (nothing if no e-mail)."""
     if template not in TEMPLATES:
@@ -46,6 +54,7 @@ def queue(
         language=appeal.language,
         subject=" ".join(subject.split())[:300],
         body=body,
+        attachment=attachment,
     )
     transaction.on_commit(lambda: _schedule(notification.pk))
     return notification
@@ -79,12 +88,7 @@ def deliver(notification_id: int) -> bool:
         if notification is None:
             return False
         try:
-            send_mail(
-                notification.subject,
-                notification.body,
-                settings.DEFAULT_FROM_EMAIL,
-                [notification.recipient],
-            )
+            _message(notification).send()
         except Exception as exc:
             notification.attempts += 1
             notification.last_error = repr(exc)[:2000]
@@ -101,6 +105,20 @@ def deliver(notification_id: int) -> bool:
         notification.attempts += 1
         notification.save()
         return True
+
+
+def _message(notification: Notification) -> EmailMessage:
+    message = EmailMessage(
+        notification.subject,
+        notification.body,
+        settings.DEFAULT_FROM_EMAIL,
+        [notification.recipient],
+    )
+    if notification.attachment:
+        with default_storage.open(notification.attachment, "rb") as letter:
+            name = notification.attachment.rsplit("/", 1)[-1]
+            message.attach(name, letter.read(), "application/pdf")
+    return message
 
 
 def due_ids(limit: int = 500) -> list[int]:

@@ -1,22 +1,115 @@
 """Who may see and do what: one place, used by views and services."""
 
+from functools import wraps
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 
 from agencies.models import Agency, Membership
 
 Role = Membership.Role
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     if not user.is_authenticated or not user.is_active:
-        return False
-    return user.memberships.filter(role=role).exists()
+        return set()
+    cached = getattr(user, "_portal_roles", None)
+    if cached is None:
+        cached = set(user.memberships.values_list("role", flat=True))
+        user._portal_roles = cached
+    return cached
 
 
-def agencies_with_role(user: AbstractBaseUser, role: str):
-    return Agency.objects.filter(memberships__user=user, memberships__role=role)
+def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
+    return role in roles_of(user)
+
+
+def agencies_with_role(user: AbstractBaseUser, *roles: str) -> QuerySet[Agency]:
+    return Agency.objects.filter(
+        memberships__user=user, memberships__role__in=roles
+    ).distinct()
+
+
+def is_staff_member(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return bool(roles_of(user))
 
 
 def can_register(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Clerks register appeals (and leave portal submissions without consideration)."""
     return has_role(user, Role.CLERK)
+
+
+def can_register_for(user: AbstractBaseUser, agency: Agency) -> bool:
+    return Membership.objects.filter(user=user, agency=agency, role=Role.CLERK).exists()
+
+
+def journal_agencies(user: AbstractBaseUser) -> QuerySet[Agency]:
+    """Whose registration journal a staff member may read: their own agencies'."""
+    return agencies_with_role(
+        user, Role.CLERK, Role.CONTROLLER, Role.MANAGER, Role.HEAD
+    )
+
+
+def role_required(*roles: str):
+    """A staff view for the given roles: anonymous visitors log in, others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not roles_of(request.user) & set(roles or Role.values):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def is_member(user: AbstractBaseUser, agency_id: int | None, *roles: str) -> bool:
+    if agency_id is None or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(
+        user=user, agency_id=agency_id, role__in=roles or Role.values
+    ).exists()
+
+
+def can_route(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """The chancellery's controllers send appeals to the competent agencies."""
+    return has_role(user, Role.CONTROLLER)
+
+
+def visible_appeals_q(user: AbstractBaseUser):
+    """The appeals a staff member may open, as a filter (for lists and exports).
+
+    Their agencies' register; appeals their agency works on now (heads: the whole
+    agency; executors: the ones assigned to them); clerks also the portal queue.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from .models import Assignment
+
+    roles = roles_of(user)
+    if not roles:
+        return Q(pk__in=[])
+    query = Q(registering_agency__in=journal_agencies(user))
+    if Role.CLERK in roles:
+        query |= Q(status="submitted")
+    active = Assignment.objects.filter(appeal=OuterRef("pk"), is_active=True)
+    if Role.HEAD in roles:
+        query |= Exists(active.filter(agency__in=agencies_with_role(user, Role.HEAD)))
+    if Role.EXECUTOR in roles:
+        query |= Exists(active.filter(executor=user))
+    return query
+
+
+def can_view_appeal(user: AbstractBaseUser | AnonymousUser, appeal) -> bool:
+    """Staff open the appeals of their own agencies, and nothing else."""
+    from .models import Appeal
+
+    if not roles_of(user):
+        return False
+    return Appeal.objects.filter(visible_appeals_q(user), pk=appeal.pk).exists()

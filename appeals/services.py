@@ -21,14 +21,18 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Topic
 
-from . import codes, notifications, permissions, uploads
+from . import codes, letters, matching, notifications, permissions, uploads
 from .models import (
+    Answer,
     Appeal,
+    Assignment,
     Attachment,
     Channel,
+    Contribution,
     Event,
     Form,
     Outcome,
+    PersonalDataAccess,
     RegistrationCounter,
     StagedUpload,
     Status,
@@ -60,22 +64,63 @@ def record_event(
 
 
 def next_registration_number(*, agency: Agency, year: int) -> str:
-    """The next number of the agency's register for the year: gap-free, no duplicate.
+    """The next number of the agency's register for the year: gap-free, no duplicate."""
+    return reserve_registration_numbers(agency=agency, year=year, count=1)[0]
+
+
+def reserve_registration_numbers(*, agency: Agency, year: int, count: int) -> list[str]:
+    """The next `count` numbers of the agency's register for the year, in order.
 
     The counter row is locked until the caller's transaction ends, so concurrent
-    registrations queue on it and a rolled-back registration gives its number back.
+    registrations queue on it and a rolled-back registration gives its numbers back:
+    the register has no gap and no duplicate.
     """
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("next_registration_number must run inside a transaction")
+        raise RuntimeError("registration numbers must be reserved inside a transaction")
+    counter = _locked_counter(agency=agency, year=year)
+    first = counter.last_number + 1
+    counter.last_number += count
+    counter.save(update_fields=["last_number"])
+    return [
+        format_registration_number(agency, year, n) for n in range(first, first + count)
+    ]
+
+
+def format_registration_number(agency: Agency, year: int, sequence: int) -> str:
+    return f"{agency.code}-{year}-{sequence:06d}"
+
+
+def note_registration_number(*, agency: Agency, year: int, number: str) -> None:
+    """An imported register kept its own number: later numbers must come after it."""
+    prefix = f"{agency.code}-{year}-"
+    if not number.startswith(prefix) or not number[len(prefix) :].isdigit():
+        return
+    sequence = int(number[len(prefix) :])
+    counter = _locked_counter(agency=agency, year=year)
+    if sequence > counter.last_number:
+        counter.last_number = sequence
+        counter.save(update_fields=["last_number"])
+
+
+def _locked_counter(*, agency: Agency, year: int) -> RegistrationCounter:
     RegistrationCounter.objects.bulk_create(
         [RegistrationCounter(agency=agency, year=year)], ignore_conflicts=True
     )
-    counter = RegistrationCounter.objects.select_for_update().get(
-        agency=agency, year=year
-    )
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{agency.code}-{year}-{counter.last_number:06d}"
+    return RegistrationCounter.objects.select_for_update().get(agency=agency, year=year)
+
+
+def applicant_fields(
+    *, name: str, address: str = "", phone: str = "", email: str = ""
+) -> dict:
+    """The applicant's fields of an Appeal with their normalised keys."""
+    return {
+        "applicant_name": name,
+        "applicant_address": address,
+        "applicant_phone": phone,
+        "applicant_email": email,
+        "applicant_name_key": matching.name_key(name),
+        "applicant_phone_key": matching.phone_key(phone),
+    }
 
 
 @dataclass(frozen=True)
@@ -183,7 +228,11 @@ def purge_stale_uploads(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> i
     return removed
 
 
-def _attach_staged(appeal: Appeal, submission_key: uuid.UUID) -> None:
+def _attach_staged(
+    appeal: Appeal,
+    submission_key: uuid.UUID,
+    purpose: str = Attachment.Purpose.CITIZEN,
+) -> None:
     """The staged files become the appeal's attachments, without copying them."""
     staged = list(
         StagedUpload.objects.select_for_update().filter(submission_key=submission_key)
@@ -191,7 +240,7 @@ def _attach_staged(appeal: Appeal, submission_key: uuid.UUID) -> None:
     Attachment.objects.bulk_create(
         Attachment(
             appeal=appeal,
-            purpose=Attachment.Purpose.CITIZEN,
+            purpose=purpose,
             file=item.file.name,
             original_name=item.original_name,
             content_type=item.content_type,
@@ -245,10 +294,12 @@ def submit_appeal(
                 status=Status.SUBMITTED,
                 received_at=received_at,
                 received_on=local_date(received_at),
-                applicant_name=applicant_name,
-                applicant_address=applicant_address,
-                applicant_phone=applicant_phone,
-                applicant_email=applicant_email,
+                **applicant_fields(
+                    name=applicant_name,
+                    address=applicant_address,
+                    phone=applicant_phone,
+                    email=applicant_email,
+                ),
                 is_collective=is_collective,
                 signatories=signatories if is_collective else 1,
                 consent_at=received_at,
@@ -293,10 +344,14 @@ def _check_transition(appeal: Appeal, allowed: Iterable[str]) -> None:
 
 @transaction.atomic
 def register_appeal(
-    *, appeal_id: int, actor: AbstractBaseUser, agency: Agency
+    *,
+    appeal_id: int,
+    actor: AbstractBaseUser,
+    agency: Agency,
+    repeat_of: Appeal | None = None,
 ) -> Appeal:
     """A clerk registers a portal submission: it gets its number and joins the queue."""
-    if not permissions.can_register(actor):
+    if not permissions.can_register_for(actor, agency):
         raise PermissionDenied
     appeal = _lock(appeal_id)
     _check_transition(appeal, [Status.SUBMITTED])
@@ -315,7 +370,38 @@ def register_appeal(
         actor=actor,
         data={"registration_number": appeal.registration_number},
     )
+    if repeat_of is not None:
+        _link_repeat(appeal, repeat_of, actor)
     notifications.queue(appeal=appeal, template="registered")
+    return appeal
+
+
+def _link_repeat(appeal: Appeal, earlier: Appeal, actor: AbstractBaseUser) -> None:
+    if earlier.pk == appeal.pk:
+        raise ValidationError(_("An appeal cannot repeat itself."))
+    # Link to the first appeal of the chain, so repeats group around one matter.
+    original = earlier.repeat_of or earlier
+    appeal.repeat_of = original
+    appeal.save(update_fields=["repeat_of", "updated_at"])
+    record_event(
+        appeal=appeal,
+        type=Event.Type.LINKED_REPEAT,
+        actor=actor,
+        data={
+            "repeat_of": original.pk,
+            "registration_number": original.registration_number or "",
+        },
+        is_public=False,
+    )
+
+
+@transaction.atomic
+def link_repeat(*, appeal_id: int, earlier_id: int, actor: AbstractBaseUser) -> Appeal:
+    """A clerk marks an appeal as a repeat of an earlier one of the same applicant."""
+    if not permissions.can_register(actor):
+        raise PermissionDenied
+    appeal = _lock(appeal_id)
+    _link_repeat(appeal, Appeal.objects.get(pk=earlier_id), actor)
     return appeal
 
 
@@ -369,18 +455,27 @@ def register_paper_appeal(
     topic: Topic | None = None,
     received_by: AbstractBaseUser | None = None,
     files: Iterable[NewAttachment] = (),
-) -> tuple[Appeal, str]:
+    repeat_of: Appeal | None = None,
+    submission_key: uuid.UUID | None = None,
+) -> tuple[Appeal, str | None]:
     """A clerk registers an appeal that arrived on paper or was heard in person.
 
-    Returns the appeal and its access code, which the clerk hands to the citizen.
+    Returns the appeal and its access code, which the clerk hands to the citizen (None
+    when the same form was sent twice: the first registration stands). Files the form
+    staged under its submission key become scans of the original.
     """
-    if not permissions.can_register(actor):
+    if not permissions.can_register_for(actor, agency):
         raise PermissionDenied
+    if submission_key is not None:
+        existing = Appeal.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            return existing, None
     received_on = local_date(received_at)
     access_code = codes.new_access_code()
     with _atomic_with_files():
         now = timezone.now()
         appeal = Appeal.objects.create(
+            submission_key=submission_key,
             tracking_number=_unique_tracking_number(),
             access_code_hash=codes.hash_access_code(access_code),
             registration_number=next_registration_number(
@@ -400,10 +495,12 @@ def register_paper_appeal(
             cover_letter_number=cover_letter_number,
             cover_letter_date=cover_letter_date,
             received_by=received_by,
-            applicant_name=applicant_name,
-            applicant_address=applicant_address,
-            applicant_phone=applicant_phone,
-            applicant_email=applicant_email,
+            **applicant_fields(
+                name=applicant_name,
+                address=applicant_address,
+                phone=applicant_phone,
+                email=applicant_email,
+            ),
             is_collective=is_collective,
             signatories=signatories if is_collective else 1,
             addressee=addressee,
@@ -411,6 +508,8 @@ def register_paper_appeal(
             text=text,
             language=language,
         )
+        if submission_key is not None:
+            _attach_staged(appeal, submission_key, purpose=Attachment.Purpose.SCAN)
         _save_attachments(appeal, files)
         record_event(
             appeal=appeal,
@@ -418,6 +517,9 @@ def register_paper_appeal(
             actor=actor,
             data={"registration_number": appeal.registration_number},
         )
+        if repeat_of is not None:
+            _link_repeat(appeal, repeat_of, actor)
+        notifications.queue(appeal=appeal, template="registered")
     return appeal, access_code
 
 
@@ -440,6 +542,10 @@ def import_archival_appeal(
     The caller owns the transaction (an import is all or nothing).
     """
     received_at = timezone.make_aware(dt.datetime.combine(received_on, dt.time(9)))
+    if registration_number:
+        note_registration_number(
+            agency=agency, year=received_on.year, number=registration_number
+        )
     appeal = Appeal.objects.create(
         tracking_number=_unique_tracking_number(),
         registration_number=registration_number
@@ -453,7 +559,7 @@ def import_archival_appeal(
         status=Status.CLOSED,
         received_at=received_at,
         received_on=received_on,
-        applicant_name=applicant_name,
+        **applicant_fields(name=applicant_name),
         text=text,
         is_imported=True,
         closed_at=received_at,
@@ -466,3 +572,317 @@ def import_archival_appeal(
         is_public=False,
     )
     return appeal
+
+
+# --- Routing, answering, returning (the agencies' side) ----------------------------
+
+
+def _active_assignments(appeal: Appeal):
+    return Assignment.objects.filter(appeal=appeal, is_active=True)
+
+
+def _lead_assignment(appeal: Appeal) -> Assignment:
+    assignment = _active_assignments(appeal).filter(role=Assignment.Role.LEAD).first()
+    if assignment is None:
+        raise ValidationError(_("This appeal is not with an agency now."))
+    return assignment
+
+
+def _end_assignments(appeal: Appeal) -> None:
+    _active_assignments(appeal).update(is_active=False, ended_at=timezone.now())
+
+
+@transaction.atomic
+def route_appeal(
+    *,
+    appeal_id: int,
+    actor: AbstractBaseUser,
+    lead: Agency,
+    co_executors: Iterable[Agency] = (),
+    cover_note: str = "",
+) -> Appeal:
+    """A controller sends the appeal to the competent agency (and co-executors)."""
+    if not permissions.can_route(actor):
+        raise PermissionDenied
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, [Status.REGISTERED, Status.RE_REVIEW])
+    co_executors = [agency for agency in co_executors if agency.pk != lead.pk]
+    _end_assignments(appeal)
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                appeal=appeal,
+                agency=agency,
+                role=role,
+                cover_note=cover_note.strip(),
+                routed_by=actor,
+            )
+            for agency, role in [
+                (lead, Assignment.Role.LEAD),
+                *((agency, Assignment.Role.CO_EXECUTOR) for agency in co_executors),
+            ]
+        ]
+    )
+    appeal.status = Status.ROUTED
+    appeal.lead_agency = lead
+    appeal.save()
+    record_event(
+        appeal=appeal,
+        type=Event.Type.ROUTED,
+        actor=actor,
+        data={
+            "agency_id": lead.pk,
+            "co_executor_ids": [agency.pk for agency in co_executors],
+            "cover_note": cover_note.strip(),
+        },
+    )
+    notifications.queue(appeal=appeal, template="routed")
+    return appeal
+
+
+@transaction.atomic
+def forward_appeal(
+    *, appeal_id: int, actor: AbstractBaseUser, body: str, letter_number: str
+) -> Appeal:
+    """A controller forwards the appeal to a body outside the system; it closes."""
+    if not permissions.can_route(actor):
+        raise PermissionDenied
+    if not body.strip() or not letter_number.strip():
+        raise ValidationError(_("Give the body and the outgoing letter number."))
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, [Status.REGISTERED, Status.ROUTED])
+    _end_assignments(appeal)
+    appeal.status = Status.CLOSED
+    appeal.outcome = Outcome.FORWARDED
+    appeal.forwarded_to = body.strip()
+    appeal.forwarding_letter_number = letter_number.strip()
+    appeal.closed_at = timezone.now()
+    appeal.save()
+    record_event(
+        appeal=appeal,
+        type=Event.Type.FORWARDED,
+        actor=actor,
+        data={"body": appeal.forwarded_to, "letter_number": letter_number.strip()},
+    )
+    notifications.queue(appeal=appeal, template="forwarded")
+    return appeal
+
+
+@transaction.atomic
+def assign_executor(
+    *, appeal_id: int, actor: AbstractBaseUser, executor: AbstractBaseUser
+) -> Appeal:
+    """The agency head gives the appeal to an executor of the agency."""
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, [Status.ROUTED, Status.IN_PROGRESS])
+    assignment = (
+        _active_assignments(appeal)
+        .filter(agency__in=permissions.agencies_with_role(actor, permissions.Role.HEAD))
+        .first()
+    )
+    if assignment is None:
+        raise PermissionDenied
+    if not permissions.is_member(
+        executor, assignment.agency_id, permissions.Role.EXECUTOR, permissions.Role.HEAD
+    ):
+        raise ValidationError(_("The executor must work in the agency."))
+    assignment.executor = executor
+    assignment.save(update_fields=["executor", "updated_at"])
+    if assignment.role == Assignment.Role.LEAD:
+        appeal.status = Status.IN_PROGRESS
+        appeal.save(update_fields=["status", "updated_at"])
+    record_event(
+        appeal=appeal,
+        type=Event.Type.ASSIGNED,
+        actor=actor,
+        data={"agency_id": assignment.agency_id, "executor_id": executor.pk},
+        is_public=False,
+    )
+    return appeal
+
+
+def _agency_worker(appeal: Appeal, actor: AbstractBaseUser) -> Assignment:
+    """The active assignment through which the actor works on the appeal, if any."""
+    for assignment in _active_assignments(appeal):
+        if assignment.executor_id == actor.pk or permissions.is_member(
+            actor, assignment.agency_id, permissions.Role.HEAD
+        ):
+            return assignment
+    raise PermissionDenied
+
+
+@transaction.atomic
+def return_appeal(*, appeal_id: int, actor: AbstractBaseUser, reason: str) -> Appeal:
+    """The lead agency returns the appeal as outside its competence."""
+    if not reason.strip():
+        raise ValidationError(
+            _("Say why the appeal is outside the agency's competence.")
+        )
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, [Status.ROUTED, Status.IN_PROGRESS])
+    assignment = _agency_worker(appeal, actor)
+    if assignment.role != Assignment.Role.LEAD:
+        raise PermissionDenied
+    _end_assignments(appeal)
+    Answer.objects.filter(appeal=appeal).exclude(state=Answer.State.APPROVED).delete()
+    appeal.status = Status.REGISTERED
+    appeal.lead_agency = None
+    appeal.save()
+    record_event(
+        appeal=appeal,
+        type=Event.Type.RETURNED,
+        actor=actor,
+        data={"agency_id": assignment.agency_id, "reason": reason.strip()},
+        is_public=False,
+    )
+    return appeal
+
+
+@transaction.atomic
+def add_contribution(
+    *, appeal_id: int, actor: AbstractBaseUser, text: str
+) -> Contribution:
+    """A co-executor agency sends its input to the lead agency."""
+    if not text.strip():
+        raise ValidationError(_("Write the input for the lead agency."))
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, [Status.ROUTED, Status.IN_PROGRESS])
+    assignment = _agency_worker(appeal, actor)
+    if assignment.role != Assignment.Role.CO_EXECUTOR:
+        raise PermissionDenied
+    contribution = Contribution.objects.create(
+        assignment=assignment, author=actor, text=text.strip()
+    )
+    record_event(
+        appeal=appeal,
+        type=Event.Type.CONTRIBUTED,
+        actor=actor,
+        data={"agency_id": assignment.agency_id},
+        is_public=False,
+    )
+    return contribution
+
+
+def _open_answer(appeal: Appeal) -> Answer | None:
+    return (
+        Answer.objects.select_for_update()
+        .filter(appeal=appeal)
+        .exclude(state=Answer.State.APPROVED)
+        .first()
+    )
+
+
+@transaction.atomic
+def save_answer_draft(
+    *,
+    appeal_id: int,
+    actor: AbstractBaseUser,
+    text: str,
+    outcome: str,
+    submit: bool = False,
+) -> Answer:
+    """The executor writes (and may submit for approval) the lead agency's answer."""
+    if outcome not in dict(Answer.OUTCOMES):
+        raise ValidationError(_("Choose the outcome of the answer."))
+    if len(text.strip()) < 20:
+        raise ValidationError(_("The answer must address the citizen's question."))
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, [Status.IN_PROGRESS])
+    assignment = _agency_worker(appeal, actor)
+    if assignment.role != Assignment.Role.LEAD:
+        raise PermissionDenied
+    answer = _open_answer(appeal)
+    if answer is not None and answer.state == Answer.State.SUBMITTED and not submit:
+        raise ValidationError(_("The answer is waiting for the head's approval."))
+    if answer is None:
+        answer = Answer(appeal=appeal, agency_id=assignment.agency_id, author=actor)
+    answer.text = text.strip()
+    answer.outcome = outcome
+    answer.author = actor
+    answer.state = Answer.State.SUBMITTED if submit else Answer.State.DRAFT
+    answer.save()
+    if submit:
+        record_event(
+            appeal=appeal,
+            type=Event.Type.ANSWER_SUBMITTED,
+            actor=actor,
+            is_public=False,
+        )
+    return answer
+
+
+@transaction.atomic
+def send_back_answer(
+    *, appeal_id: int, actor: AbstractBaseUser, comment: str
+) -> Answer:
+    """The head sends the draft back to the executor with comments."""
+    if not comment.strip():
+        raise ValidationError(_("Write what must be changed."))
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, [Status.IN_PROGRESS])
+    lead = _lead_assignment(appeal)
+    if not permissions.is_member(actor, lead.agency_id, permissions.Role.HEAD):
+        raise PermissionDenied
+    answer = _open_answer(appeal)
+    if answer is None or answer.state != Answer.State.SUBMITTED:
+        raise ValidationError(_("There is no answer waiting for approval."))
+    answer.state = Answer.State.RETURNED
+    answer.review_comment = comment.strip()
+    answer.save()
+    record_event(
+        appeal=appeal,
+        type=Event.Type.ANSWER_SENT_BACK,
+        actor=actor,
+        data={"comment": comment.strip()},
+        is_public=False,
+    )
+    return answer
+
+
+def approve_answer(*, appeal_id: int, actor: AbstractBaseUser) -> Answer:
+    """The head approves the answer: the letter is rendered on the agency's letterhead
+    in the appeal's language, the appeal closes with the outcome, the citizen is told."""
+    with _atomic_with_files():
+        appeal = _lock(appeal_id)
+        _check_transition(appeal, [Status.IN_PROGRESS])
+        lead = _lead_assignment(appeal)
+        if not permissions.is_member(actor, lead.agency_id, permissions.Role.HEAD):
+            raise PermissionDenied
+        answer = _open_answer(appeal)
+        if answer is None or answer.state != Answer.State.SUBMITTED:
+            raise ValidationError(_("There is no answer waiting for approval."))
+        now = timezone.now()
+        answer.state = Answer.State.APPROVED
+        answer.approved_by = actor
+        answer.approved_at = now
+        letter = letters.render_answer_letter(appeal=appeal, answer=answer)
+        answer.letter.save(
+            f"answer-{appeal.registration_number}.pdf", ContentFile(letter), save=False
+        )
+        _stored_files.get().append((answer.letter.storage, answer.letter.name))
+        answer.save()
+        appeal.status = Status.CLOSED
+        appeal.outcome = answer.outcome
+        appeal.closed_at = now
+        appeal.save()
+        _end_assignments(appeal)
+        record_event(
+            appeal=appeal,
+            type=Event.Type.ANSWERED,
+            actor=actor,
+            data={"answer_id": answer.pk, "outcome": answer.outcome},
+        )
+        notifications.queue(
+            appeal=appeal,
+            template="answered",
+            extra={"answer": answer},
+            attachment=answer.letter.name,
+        )
+    return answer
+
+
+def record_personal_data_access(
+    *, appeal: Appeal, user: AbstractBaseUser, what: str, ip: str | None
+) -> None:
+    """Every opening of a citizen's personal data by staff is kept (who, when, where)."""
+    PersonalDataAccess.objects.create(appeal=appeal, user=user, what=what, ip=ip)

@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+                "appeals.context_processors.staff",
             ],
         },
     },
@@ -94,6 +95,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if USING_POSTGRES:
+    # Trigram and full-text lookups; the SQLite demo does without them.
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 # --- Redis, Celery, cache -------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -145,7 +149,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:dashboard"
 
 # --- Languages and time ---------------------------------------------------------
 LANGUAGE_CODE = "ky"

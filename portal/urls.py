@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("accessibility/", views.accessibility, name="accessibility"),
     path("agencies/", include("agencies.urls")),
     path("statistics/", include("reports.urls")),
+    path("staff/", include("appeals.urls_staff")),
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,

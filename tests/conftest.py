@@ -13,6 +13,22 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _government_apparatus(request):
+    """Transactional tests flush the tables, data migrations included: put the
+    Government Apparatus back, as every real database has it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    if transactional or "live_server" in request.fixturenames:
+        from agencies.defaults import ensure_government_apparatus
+        from agencies.models import Agency
+
+        request.getfixturevalue("transactional_db")
+        ensure_government_apparatus(Agency)
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Uploaded files of a test go to its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -118,3 +118,13 @@ def chromium_path() -> str:
 
 def using_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def browser_login(page, base_url: str, username: str, password: str, lang: str = "ky"):
+    """Log a staff member in through the real login page (and, later, its second
+    factor): the one place browser journeys log in."""
+    page.goto(f"{base_url}/{lang}/staff/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{base_url}/{lang}/staff/")

@@ -1,0 +1,21 @@
+"""The answer letter: a PDF on the lead agency's letterhead, in the appeal's language."""
+
+from django.utils import timezone, translation
+
+from portal import pdf
+
+from .models import Answer, Appeal
+
+
+def render_answer_letter(*, appeal: Appeal, answer: Answer) -> bytes:
+    with translation.override(appeal.language):
+        return pdf.render(
+            "appeals/answer_letter_pdf.html",
+            {
+                "appeal": appeal,
+                "answer": answer,
+                "agency": answer.agency,
+                "signed_by": answer.approved_by,
+                "date": timezone.localdate(answer.approved_at),
+            },
+        )

@@ -1,0 +1,28 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from .views import journal, staff
+
+app_name = "staff"
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="staff/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path(
+        "logout/", auth_views.LogoutView.as_view(next_page="staff:login"), name="logout"
+    ),
+    path("", staff.dashboard, name="dashboard"),
+    path("queue/", staff.queue, name="queue"),
+    path("queue/<int:pk>/", staff.queue_item, name="queue_item"),
+    path("register/written/", staff.register_written, name="register_written"),
+    path("register/oral/", staff.register_oral, name="register_oral"),
+    path("appeals/<int:pk>/", staff.registration_card, name="card"),
+    path("attachments/<int:pk>/", staff.attachment, name="attachment"),
+    path("journal/", journal.journal, name="journal"),
+    path("journal/export.<str:fmt>", journal.export, name="journal_export"),
+]
