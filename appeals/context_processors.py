@@ -16,6 +16,8 @@ MENU = [
     ("staff:queue", _("Portal submissions"), {Role.CLERK}),
     ("staff:register_written", _("Register a written appeal"), {Role.CLERK}),
     ("staff:register_oral", _("Register an oral appeal"), {Role.CLERK}),
+    ("staff:controllers_queue", _("Appeals to route"), {Role.CONTROLLER}),
+    ("staff:inbox", _("Agency inbox"), {Role.HEAD, Role.EXECUTOR}),
     (
         "staff:journal",
         _("Registration journal"),

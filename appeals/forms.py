@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Topic
 
-from .models import Channel, Delivery, Kind, Language
+from .models import Answer, Channel, Delivery, Kind, Language
 
 User = get_user_model()
 
@@ -554,3 +554,95 @@ class JournalFilterForm(forms.Form):
                 "received_to", _("The end of the period is before its beginning.")
             )
         return data
+
+
+# --- Staff: routing and answering ----------------------------------------------------
+
+
+class RouteForm(forms.Form):
+    lead = forms.ModelChoiceField(
+        label=_("Lead agency"),
+        queryset=Agency.objects.filter(is_active=True).exclude(kind="apparatus"),
+        to_field_name="slug",
+    )
+    co_executors = forms.ModelMultipleChoiceField(
+        label=_("Co-executors"),
+        queryset=Agency.objects.filter(is_active=True).exclude(kind="apparatus"),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Other bodies that send their input to the lead agency."),
+    )
+    cover_note = forms.CharField(
+        label=_("Cover note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ForwardForm(forms.Form):
+    body = forms.CharField(label=_("Body outside the portal"), max_length=300)
+    letter_number = forms.CharField(label=_("Outgoing letter number"), max_length=64)
+
+
+class AssignForm(forms.Form):
+    executor = forms.ModelChoiceField(label=_("Executor"), queryset=User.objects.none())
+
+    def __init__(self, *args, agency=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["executor"].queryset = (
+            User.objects.filter(
+                memberships__agency=agency,
+                memberships__role__in=["executor", "head"],
+                is_active=True,
+            )
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
+        self.fields["executor"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+
+
+class AnswerForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Answer.OUTCOMES, widget=forms.RadioSelect
+    )
+    text = forms.CharField(
+        label=_("Text of the answer"),
+        min_length=20,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_(
+            "Answer the citizen's question itself: what was checked, what was decided "
+            "and why, and what the citizen can do next."
+        ),
+    )
+
+    def clean_text(self) -> str:
+        return normalise_text(self.cleaned_data["text"])
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What must be changed"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the appeal is outside the agency's competence"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ContributionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Input for the lead agency"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )

@@ -194,6 +194,9 @@ class Appeal(TimeStampedModel):
     )
     is_imported = models.BooleanField(_("imported from an old register"), default=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The last day of the review period (appeals.deadlines): set at registration,
+    # recomputed on extension and re-review. "Due soon" and "overdue" derive from it.
+    due_on = models.DateField(_("due by"), null=True, blank=True)
     forwarded_to = models.CharField(_("forwarded to"), max_length=300, blank=True)
     forwarding_letter_number = models.CharField(
         _("outgoing letter number"), max_length=64, blank=True
@@ -246,6 +249,14 @@ class Appeal(TimeStampedModel):
                 fields=["received_at"],
                 name="appeal_registered_queue_idx",
                 condition=Q(status__in=[Status.REGISTERED, Status.RE_REVIEW]),
+            ),
+            # Deadline sweeps and overdue lists over the open appeals only.
+            models.Index(
+                fields=["due_on"],
+                name="appeal_open_due_idx",
+                condition=Q(
+                    status__in=["registered", "routed", "in_progress", "re_review"]
+                ),
             ),
             # Earlier appeals of the same applicant (repeats).
             models.Index(fields=["applicant_name_key"], name="appeal_applicant_idx"),

@@ -1,15 +1,24 @@
-"""Reads of appeals: the citizen's look-up and the history told in a citizen's words."""
+"""Every non-trivial read of appeals: the citizen's look-up and history, similar appeals,
+the registration journal, the agency inbox and the controllers' queue."""
 
 import datetime as dt
+import heapq
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import codes, matching
-from .models import Appeal, Event, StagedUpload
+from agencies.models import Agency
+
+from . import codes, deadlines, matching, permissions
+from .models import Appeal, Assignment, Event, StagedUpload, Status
+from .permissions import journal_agencies
 
 
 def appeal_for_citizen(*, tracking_number: str, access_code: str) -> Appeal | None:
@@ -64,7 +73,8 @@ def _citizen_sentence(event: Event, appeal: Appeal) -> str:
         case Event.Type.LEFT_WITHOUT_CONSIDERATION:
             return _("Left without consideration")
         case Event.Type.ROUTED:
-            return _("Sent to %(agency)s") % {"agency": data.get("agency_name", "")}
+            agency = Agency.objects.filter(pk=data.get("agency_id")).first()
+            return _("Sent to %(agency)s") % {"agency": agency.name if agency else ""}
         case Event.Type.FORWARDED:
             return _("Forwarded to %(body)s") % {"body": data.get("body", "")}
         case Event.Type.ANSWERED:
@@ -138,18 +148,7 @@ def similar_appeals(
 
 
 # --- The registration journal ---------------------------------------------------------
-# Its imports stay with the section (the top of the module is edited elsewhere).
 
-import heapq  # noqa: E402
-import re  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-
-from django.contrib.auth.models import AbstractBaseUser  # noqa: E402
-from django.db.models import QuerySet  # noqa: E402
-
-from agencies.models import Agency  # noqa: E402
-
-from .permissions import journal_agencies  # noqa: E402
 
 JOURNAL_PAGE_SIZE = 50
 JOURNAL_PAGE_MAX = 200
@@ -306,3 +305,88 @@ def journal_rows(
         for agency_id in journal_agency_ids(user=user, filters=filters)
     ]
     return heapq.merge(*streams, key=_journal_key, reverse=True)
+
+
+# --- The agency inbox and the controllers' queue --------------------------------------
+
+INBOX_TABS = ("new", "in_progress", "due_soon", "overdue")
+DUE_SOON_WORKING_DAYS = 3
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    kind: str = ""
+    topic_id: int | None = None
+
+
+def inbox_queryset(
+    *, user: AbstractBaseUser, agency, tab: str, filters: InboxFilters | None = None
+) -> QuerySet[Appeal]:
+    """The appeals an agency works on now: a head sees the agency's, an executor only
+    the ones assigned to them. Tabs: new (no executor yet), in progress, due soon (the
+    next three working days) and overdue, derived from the due date."""
+    assignments = Assignment.objects.filter(
+        appeal=OuterRef("pk"), agency=agency, is_active=True
+    )
+    if not permissions.is_member(user, agency.pk, permissions.Role.HEAD):
+        assignments = assignments.filter(executor=user)
+    appeals = Appeal.objects.filter(
+        Exists(assignments), status__in=[Status.ROUTED, Status.IN_PROGRESS]
+    )
+    today = timezone.localdate()
+    if tab == "new":
+        appeals = appeals.filter(Exists(assignments.filter(executor__isnull=True)))
+    elif tab == "in_progress":
+        appeals = appeals.filter(Exists(assignments.filter(executor__isnull=False)))
+    elif tab == "due_soon":
+        soon = deadlines.add_working_days(today, DUE_SOON_WORKING_DAYS)
+        appeals = appeals.filter(due_on__gte=today, due_on__lte=soon)
+    elif tab == "overdue":
+        appeals = appeals.filter(due_on__lt=today)
+    filters = filters or InboxFilters()
+    if filters.kind:
+        appeals = appeals.filter(kind=filters.kind)
+    if filters.topic_id:
+        appeals = appeals.filter(topic_id=filters.topic_id)
+    return appeals.select_related("topic", "lead_agency").defer("text")
+
+
+def inbox_counts(
+    *, user: AbstractBaseUser, agency, filters: InboxFilters | None = None
+) -> dict:
+    return {
+        tab: inbox_queryset(user=user, agency=agency, tab=tab, filters=filters).count()
+        for tab in INBOX_TABS
+    }
+
+
+def controllers_queue() -> QuerySet[Appeal]:
+    """Registered appeals waiting to be routed (returned ones and re-reviews too)."""
+    return Appeal.objects.filter(
+        status__in=[Status.REGISTERED, Status.RE_REVIEW]
+    ).select_related("topic", "addressee", "registering_agency")
+
+
+def suggested_agency(appeal: Appeal):
+    """Where to route: the addressee the citizen named, else the topic's default body."""
+    if appeal.addressee_id and appeal.addressee.kind != "apparatus":
+        return appeal.addressee
+    if appeal.topic_id and appeal.topic.default_agency_id:
+        return appeal.topic.default_agency
+    return None
+
+
+def citizen_answer(appeal: Appeal):
+    """The approved answer the citizen reads (the latest, after a re-review)."""
+    if not appeal.is_answered:
+        return None
+    return (
+        appeal.answers.filter(state="approved")
+        .select_related("agency")
+        .order_by("-approved_at")
+        .first()
+    )
+
+
+def staff_history(appeal: Appeal) -> QuerySet[Event]:
+    return appeal.events.select_related("actor").order_by("at", "id")

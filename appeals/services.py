@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Topic
 
-from . import codes, letters, matching, notifications, permissions, uploads
+from . import codes, deadlines, letters, matching, notifications, permissions, uploads
 from .models import (
     Answer,
     Appeal,
@@ -107,6 +107,12 @@ def _locked_counter(*, agency: Agency, year: int) -> RegistrationCounter:
         [RegistrationCounter(agency=agency, year=year)], ignore_conflicts=True
     )
     return RegistrationCounter.objects.select_for_update().get(agency=agency, year=year)
+
+
+def review_due_on(registered_at: dt.datetime) -> dt.date:
+    """The last day of the review: the rule in force when registration happened."""
+    start = deadlines.counting_start(registered_at)
+    return deadlines.due_date(start, deadlines.rule_for("review", on=start))
 
 
 def applicant_fields(
@@ -363,6 +369,7 @@ def register_appeal(
     appeal.registered_at = now
     appeal.registered_by = actor
     appeal.status = Status.REGISTERED
+    appeal.due_on = review_due_on(now)
     appeal.save()
     record_event(
         appeal=appeal,
@@ -484,6 +491,7 @@ def register_paper_appeal(
             registering_agency=agency,
             registered_at=now,
             registered_by=actor,
+            due_on=review_due_on(now),
             channel=channel,
             delivery=delivery,
             form=form,

@@ -14,4 +14,9 @@ urlpatterns = [
     ),
     path("track/", public.track, name="track"),
     path("track/<str:tracking_number>/", public.appeal_status, name="status"),
+    path(
+        "track/<str:tracking_number>/answer.pdf",
+        public.answer_letter,
+        name="answer_letter",
+    ),
 ]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import journal, staff
+from .views import inbox, journal, routing, staff
 
 app_name = "staff"
 
@@ -23,6 +23,10 @@ urlpatterns = [
     path("register/oral/", staff.register_oral, name="register_oral"),
     path("appeals/<int:pk>/", staff.registration_card, name="card"),
     path("attachments/<int:pk>/", staff.attachment, name="attachment"),
+    path("routing/", routing.controllers_queue, name="controllers_queue"),
+    path("routing/<int:pk>/", routing.route, name="route"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/", inbox.work, name="work"),
     path("journal/", journal.journal, name="journal"),
     path("journal/export.<str:fmt>", journal.export, name="journal_export"),
 ]

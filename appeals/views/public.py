@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -225,7 +225,29 @@ def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
     return render(
         request,
         "appeals/appeal_status.html",
-        {"appeal": appeal, "history": selectors.citizen_history(appeal)},
+        {
+            "appeal": appeal,
+            "history": selectors.citizen_history(appeal),
+            "answer": selectors.citizen_answer(appeal),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def answer_letter(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    """The answer letter, only to a visitor who entered the access code."""
+    if tracking_number not in request.session.get(TRACKED, []):
+        raise Http404
+    appeal = Appeal.objects.filter(tracking_number=tracking_number).first()
+    answer = selectors.citizen_answer(appeal) if appeal else None
+    if answer is None or not answer.letter:
+        raise Http404
+    return FileResponse(
+        answer.letter.open("rb"),
+        as_attachment=True,
+        filename=f"answer-{appeal.registration_number}.pdf",
+        content_type="application/pdf",
     )
 
 

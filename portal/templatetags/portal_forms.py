@@ -33,16 +33,19 @@ def formfield(field: forms.BoundField, **extra) -> dict:
         attrs["aria-describedby"] = " ".join(described_by)
     if field.errors:
         attrs["aria-invalid"] = "true"
-    if field.field.required and not isinstance(widget, forms.RadioSelect):
+    if field.field.required and not isinstance(
+        widget, forms.RadioSelect | forms.CheckboxSelectMultiple
+    ):
         attrs["required"] = True
     attrs.update(extra)
-    if isinstance(widget, forms.RadioSelect):
+    choices = isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+    if choices:
         widget.attrs["class"] = "form-check-input"
     kind = (
         "checkbox"
         if isinstance(widget, forms.CheckboxInput)
         else "choices"
-        if isinstance(widget, forms.RadioSelect)
+        if choices
         else "input"
     )
     return {

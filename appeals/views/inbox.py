@@ -1,0 +1,177 @@
+"""The agencies' side: the inbox, and the appeal's work page (assign, answer, approve,
+send back, return, co-executors' input)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from agencies.models import Membership, Topic
+from portal.pagination import keyset_page
+from portal.ratelimit import client_id
+
+from .. import permissions, selectors, services
+from ..forms import AnswerForm, AssignForm, CommentForm, ContributionForm, ReturnForm
+from ..models import Answer, Appeal, Assignment, Kind
+
+Role = Membership.Role
+WORK_ROLES = (Role.HEAD, Role.EXECUTOR)
+
+
+@never_cache
+@permissions.role_required(*WORK_ROLES)
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    agencies = list(
+        permissions.agencies_with_role(request.user, *WORK_ROLES).order_by("code")
+    )
+    agency = next(
+        (a for a in agencies if a.slug == request.GET.get("agency")), agencies[0]
+    )
+    tab = request.GET.get("tab", "new")
+    if tab not in selectors.INBOX_TABS:
+        tab = "new"
+    try:
+        topic_id = int(request.GET.get("topic") or 0) or None
+    except ValueError:
+        topic_id = None
+    kind = request.GET.get("kind", "")
+    filters = selectors.InboxFilters(
+        kind=kind if kind in Kind.values else "", topic_id=topic_id
+    )
+    appeals = selectors.inbox_queryset(
+        user=request.user, agency=agency, tab=tab, filters=filters
+    )
+    page = keyset_page(
+        appeals, key="registered_at", after=request.GET.get("after"), size=50
+    )
+    return render(
+        request,
+        "staff/inbox.html",
+        {
+            "agency": agency,
+            "agencies": agencies,
+            "tab": tab,
+            "tabs": selectors.INBOX_TABS,
+            "counts": selectors.inbox_counts(
+                user=request.user, agency=agency, filters=filters
+            ),
+            "page": page,
+            "filters": filters,
+            "kinds": Kind.choices,
+            "topics": Topic.objects.filter(is_active=True),
+        },
+    )
+
+
+ACTIONS = {
+    "assign": (AssignForm, "assign_executor"),
+    "draft": (AnswerForm, "save_answer_draft"),
+    "submit": (AnswerForm, "save_answer_draft"),
+    "send_back": (CommentForm, "send_back_answer"),
+    "approve": (None, "approve_answer"),
+    "return": (ReturnForm, "return_appeal"),
+    "contribute": (ContributionForm, "add_contribution"),
+}
+
+
+@never_cache
+@permissions.role_required(*WORK_ROLES)
+@require_http_methods(["GET", "POST"])
+def work(request: HttpRequest, pk: int) -> HttpResponse:
+    appeal = get_object_or_404(
+        Appeal.objects.select_related("topic", "lead_agency", "registering_agency"),
+        pk=pk,
+    )
+    if not permissions.can_view_appeal(request.user, appeal):
+        raise Http404
+    mine = [
+        a
+        for a in appeal.assignments.filter(is_active=True).select_related(
+            "agency", "executor"
+        )
+        if a.executor_id == request.user.pk
+        or permissions.is_member(request.user, a.agency_id, Role.HEAD)
+    ]
+    assignment = next(
+        (a for a in mine if a.role == Assignment.Role.LEAD), mine[0] if mine else None
+    )
+    is_head = assignment is not None and permissions.is_member(
+        request.user, assignment.agency_id, Role.HEAD
+    )
+    answer = appeal.answers.exclude(state=Answer.State.APPROVED).first()
+    forms = {
+        "assign": AssignForm(agency=assignment.agency if assignment else None),
+        "answer": AnswerForm(
+            initial={"text": answer.text, "outcome": answer.outcome} if answer else None
+        ),
+        "send_back": CommentForm(),
+        "return": ReturnForm(),
+        "contribute": ContributionForm(),
+    }
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in ACTIONS:
+            raise Http404
+        form_class, service_name = ACTIONS[action]
+        kwargs = {}
+        form = None
+        if form_class is AssignForm:
+            form = AssignForm(
+                request.POST, agency=assignment.agency if assignment else None
+            )
+        elif form_class is not None:
+            form = form_class(request.POST)
+        if form is None or form.is_valid():
+            if form is not None:
+                kwargs = dict(form.cleaned_data)
+                if action == "submit":
+                    kwargs["submit"] = True
+            try:
+                getattr(services, service_name)(
+                    appeal_id=appeal.pk, actor=request.user, **kwargs
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect("staff:work", pk=appeal.pk)
+            messages.success(request, _("Done."))
+            if action in ("return", "approve"):
+                return redirect("staff:inbox")
+            return redirect("staff:work", pk=appeal.pk)
+        forms["answer" if action in ("draft", "submit") else action] = form
+        status = 400
+    services.record_personal_data_access(
+        appeal=appeal, user=request.user, what="work", ip=client_id(request)
+    )
+    contributions = [
+        c
+        for a in appeal.assignments.filter(is_active=True)
+        for c in a.contributions.select_related("author", "assignment__agency")
+    ]
+    return render(
+        request,
+        "staff/work.html",
+        {
+            "appeal": appeal,
+            "assignment": assignment,
+            "is_head": is_head,
+            "is_lead": assignment is not None
+            and assignment.role == Assignment.Role.LEAD,
+            "answer": answer,
+            "approved": appeal.answers.filter(state=Answer.State.APPROVED).order_by(
+                "-approved_at"
+            ),
+            "forms": forms,
+            "history": selectors.staff_history(appeal),
+            "attachments": appeal.attachments.all(),
+            "contributions": contributions,
+            "co_executors": appeal.assignments.filter(
+                is_active=True, role=Assignment.Role.CO_EXECUTOR
+            ).select_related("agency"),
+        },
+        status=status,
+    )

@@ -1,0 +1,98 @@
+"""The controllers' side: the queue of registered appeals, routing and forwarding."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from agencies.models import Membership
+from portal.pagination import keyset_page
+from portal.ratelimit import client_id
+
+from .. import permissions, selectors, services
+from ..forms import ForwardForm, RouteForm
+from ..models import Appeal
+
+Role = Membership.Role
+
+
+@never_cache
+@permissions.role_required(Role.CONTROLLER)
+@require_GET
+def controllers_queue(request: HttpRequest) -> HttpResponse:
+    page = keyset_page(
+        selectors.controllers_queue(),
+        key="registered_at",
+        after=request.GET.get("after"),
+        size=50,
+    )
+    return render(request, "staff/controllers_queue.html", {"page": page})
+
+
+@never_cache
+@permissions.role_required(Role.CONTROLLER)
+@require_http_methods(["GET", "POST"])
+def route(request: HttpRequest, pk: int) -> HttpResponse:
+    appeal = get_object_or_404(
+        Appeal.objects.select_related("topic__default_agency", "addressee"), pk=pk
+    )
+    if not permissions.can_view_appeal(request.user, appeal):
+        raise Http404
+    suggestion = selectors.suggested_agency(appeal)
+    route_form = RouteForm(initial={"lead": suggestion.slug if suggestion else None})
+    forward_form = ForwardForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "forward":
+                forward_form = ForwardForm(request.POST)
+                if forward_form.is_valid():
+                    services.forward_appeal(
+                        appeal_id=appeal.pk,
+                        actor=request.user,
+                        body=forward_form.cleaned_data["body"],
+                        letter_number=forward_form.cleaned_data["letter_number"],
+                    )
+                    messages.success(request, _("The appeal was forwarded and closed."))
+                    return redirect("staff:controllers_queue")
+            else:
+                route_form = RouteForm(request.POST)
+                if route_form.is_valid():
+                    data = route_form.cleaned_data
+                    services.route_appeal(
+                        appeal_id=appeal.pk,
+                        actor=request.user,
+                        lead=data["lead"],
+                        co_executors=data["co_executors"],
+                        cover_note=data["cover_note"],
+                    )
+                    messages.success(
+                        request,
+                        _("The appeal was sent to %(agency)s.")
+                        % {"agency": data["lead"].name},
+                    )
+                    return redirect("staff:controllers_queue")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("staff:controllers_queue")
+        status = 400
+    services.record_personal_data_access(
+        appeal=appeal, user=request.user, what="route", ip=client_id(request)
+    )
+    return render(
+        request,
+        "staff/route.html",
+        {
+            "appeal": appeal,
+            "suggestion": suggestion,
+            "route_form": route_form,
+            "forward_form": forward_form,
+            "history": selectors.staff_history(appeal),
+            "attachments": appeal.attachments.all(),
+        },
+        status=status,
+    )

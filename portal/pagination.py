@@ -1,0 +1,52 @@
+"""Keyset pagination: the next page starts after the last row's key, so page 10,000
+costs what page 1 does (no OFFSET, no COUNT over the whole filter)."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    rows: list
+    next_cursor: str | None
+
+
+def _encode(value) -> str:
+    if isinstance(value, dt.datetime):
+        return "t" + value.isoformat()
+    if isinstance(value, dt.date):
+        return "d" + value.isoformat()
+    return "i" + str(value)
+
+
+def _decode(text: str):
+    kind, raw = text[:1], text[1:]
+    if kind == "t":
+        return dt.datetime.fromisoformat(raw)
+    if kind == "d":
+        return dt.date.fromisoformat(raw)
+    return int(raw)
+
+
+def keyset_page(
+    queryset: QuerySet, *, key: str, after: str | None = None, size: int = 50
+) -> KeysetPage:
+    """Rows ordered by (key, id) ascending, starting after the cursor `after`."""
+    ordered = queryset.order_by(key, "id")
+    if after:
+        try:
+            value_text, _, id_text = after.rpartition("~")
+            value, last_id = _decode(value_text), int(id_text)
+        except ValueError:
+            value = None
+        if value is not None:
+            ordered = ordered.filter(
+                Q(**{f"{key}__gt": value}) | Q(**{key: value, "id__gt": last_id})
+            )
+    rows = list(ordered[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    cursor = f"{_encode(getattr(rows[-1], key))}~{rows[-1].pk}" if more else None
+    return KeysetPage(rows=rows, next_cursor=cursor)

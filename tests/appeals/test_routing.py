@@ -1,0 +1,315 @@
+"""Routing, answering and returning, through the services as staff would act."""
+
+import datetime as dt
+import shutil
+import subprocess
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone, translation
+
+from agencies.models import Agency
+from appeals import services
+from appeals.models import Answer, Appeal, Assignment, Event, Notification, Status
+from tests.factories import AgencyFactory, staff_member
+
+pytestmark = pytest.mark.django_db
+
+ANSWER = "Проверка проведена: пособие будет выплачено до конца месяца вместе с долгом."
+
+
+@pytest.fixture
+def health():
+    return AgencyFactory(
+        slug="min-health",
+        code="MZ",
+        name_ru="Минздрав",
+        name_ky="Саламаттык",
+        name_en="Health",
+    )
+
+
+@pytest.fixture
+def labour():
+    return AgencyFactory(
+        slug="min-labour",
+        code="MT",
+        name_ru="Минтруд",
+        name_ky="Эмгек",
+        name_en="Labour",
+    )
+
+
+@pytest.fixture
+def people(health, labour):
+    return {
+        "clerk": staff_member("clerk"),
+        "controller": staff_member("controller"),
+        "head": staff_member("head", health),
+        "executor": staff_member("executor", health),
+        "labour_head": staff_member("head", labour),
+        "labour_executor": staff_member("executor", labour),
+    }
+
+
+@pytest.fixture
+def appeal(people):
+    appeal, _ = services.register_paper_appeal(
+        actor=people["clerk"],
+        agency=Agency.objects.get(slug="gov-apparatus"),
+        channel="president_office",
+        form="written",
+        kind="complaint",
+        applicant_name="Иванова Мария",
+        applicant_email="maria@example.kg",
+        text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
+        language="ru",
+        received_at=timezone.now(),
+        cover_letter_number="01-123",
+        cover_letter_date=timezone.localdate(),
+    )
+    return appeal
+
+
+def _route(appeal, people, health, labour=None):
+    return services.route_appeal(
+        appeal_id=appeal.pk,
+        actor=people["controller"],
+        lead=health,
+        co_executors=[labour] if labour else [],
+        cover_note="Прошу рассмотреть.",
+    )
+
+
+def _answer_and_submit(appeal, people):
+    services.assign_executor(
+        appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
+    )
+    return services.save_answer_draft(
+        appeal_id=appeal.pk,
+        actor=people["executor"],
+        text=ANSWER,
+        outcome="supported",
+        submit=True,
+    )
+
+
+def test_registration_sets_the_review_deadline(appeal):
+    assert appeal.due_on is not None
+    assert appeal.due_on > timezone.localdate()
+    assert (appeal.due_on - timezone.localdate()).days >= 14  # 14 working days
+
+
+def test_controller_routes_to_a_lead_and_co_executors_and_the_citizen_is_told(
+    appeal, people, health, labour
+):
+    _route(appeal, people, health, labour)
+    appeal.refresh_from_db()
+    assert appeal.status == Status.ROUTED and appeal.lead_agency == health
+    roles = dict(appeal.assignments.values_list("agency__code", "role"))
+    assert roles == {"MZ": "lead", "MT": "co_executor"}
+    assert Notification.objects.filter(appeal=appeal, template="routed").exists()
+    assert appeal.events.filter(type=Event.Type.ROUTED).exists()
+
+
+def test_only_controllers_route(appeal, people, health):
+    with pytest.raises(PermissionDenied):
+        services.route_appeal(appeal_id=appeal.pk, actor=people["head"], lead=health)
+
+
+def test_forwarding_outside_the_system_closes_the_appeal(appeal, people):
+    services.forward_appeal(
+        appeal_id=appeal.pk,
+        actor=people["controller"],
+        body="Жогорку сот",
+        letter_number="07-55",
+    )
+    appeal.refresh_from_db()
+    assert appeal.status == Status.CLOSED and appeal.outcome == "forwarded"
+    assert appeal.forwarded_to == "Жогорку сот"
+    assert Notification.objects.filter(appeal=appeal, template="forwarded").exists()
+
+
+def test_head_assigns_an_executor_of_the_agency(appeal, people, health):
+    _route(appeal, people, health)
+    with pytest.raises(ValidationError):
+        services.assign_executor(
+            appeal_id=appeal.pk,
+            actor=people["head"],
+            executor=people["labour_executor"],
+        )
+    services.assign_executor(
+        appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
+    )
+    appeal.refresh_from_db()
+    assert appeal.status == Status.IN_PROGRESS
+
+
+def test_another_agency_cannot_assign_or_answer(appeal, people, health):
+    _route(appeal, people, health)
+    with pytest.raises(PermissionDenied):
+        services.assign_executor(
+            appeal_id=appeal.pk,
+            actor=people["labour_head"],
+            executor=people["labour_executor"],
+        )
+
+
+def test_return_as_not_our_competence_goes_back_to_the_controllers(
+    appeal, people, health
+):
+    _route(appeal, people, health)
+    services.return_appeal(
+        appeal_id=appeal.pk, actor=people["head"], reason="Это вопрос Соцфонда."
+    )
+    appeal.refresh_from_db()
+    assert appeal.status == Status.REGISTERED and appeal.lead_agency is None
+    assert not appeal.assignments.filter(is_active=True).exists()
+    types = list(appeal.events.values_list("type", flat=True))
+    assert types[-2:] == [Event.Type.ROUTED, Event.Type.RETURNED]
+
+
+def test_co_executor_sends_input_the_lead_sees(appeal, people, health, labour):
+    _route(appeal, people, health, labour)
+    services.assign_executor(
+        appeal_id=appeal.pk,
+        actor=people["labour_head"],
+        executor=people["labour_executor"],
+    )
+    contribution = services.add_contribution(
+        appeal_id=appeal.pk,
+        actor=people["labour_executor"],
+        text="Справка о выплатах прилагается.",
+    )
+    assert contribution.assignment.agency == labour
+    with pytest.raises(PermissionDenied):
+        services.add_contribution(
+            appeal_id=appeal.pk, actor=people["executor"], text="x"
+        )
+
+
+def test_head_sends_the_draft_back_with_comments(appeal, people, health):
+    _route(appeal, people, health)
+    _answer_and_submit(appeal, people)
+    answer = services.send_back_answer(
+        appeal_id=appeal.pk, actor=people["head"], comment="Укажите сроки выплаты."
+    )
+    assert answer.state == Answer.State.RETURNED
+    services.save_answer_draft(
+        appeal_id=appeal.pk,
+        actor=people["executor"],
+        text=ANSWER + " До 30 ноября.",
+        outcome="supported",
+        submit=True,
+    )
+    assert Answer.objects.get().state == Answer.State.SUBMITTED
+
+
+def test_executor_cannot_approve(appeal, people, health):
+    _route(appeal, people, health)
+    _answer_and_submit(appeal, people)
+    with pytest.raises(PermissionDenied):
+        services.approve_answer(appeal_id=appeal.pk, actor=people["executor"])
+
+
+def test_approval_renders_the_letter_closes_the_appeal_and_emails_it(
+    appeal, people, health
+):
+    _route(appeal, people, health)
+    _answer_and_submit(appeal, people)
+    answer = services.approve_answer(appeal_id=appeal.pk, actor=people["head"])
+    appeal.refresh_from_db()
+    assert appeal.status == Status.CLOSED and appeal.outcome == "supported"
+    assert appeal.is_answered
+    pdf = answer.letter.read()
+    assert pdf.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        assert "минздрав" in text.lower()  # the letterhead in the appeal's language
+        assert "пособие будет выплачено" in text
+        assert appeal.registration_number in text
+    notification = Notification.objects.get(appeal=appeal, template="answered")
+    assert notification.attachment == answer.letter.name
+    assert notification.language == "ru"
+    assert not appeal.assignments.filter(is_active=True).exists()
+
+
+def test_answer_letter_is_attached_to_the_email(appeal, people, health, mailoutbox):
+    from appeals import notifications
+
+    _route(appeal, people, health)
+    _answer_and_submit(appeal, people)
+    services.approve_answer(appeal_id=appeal.pk, actor=people["head"])
+    notification = Notification.objects.get(appeal=appeal, template="answered")
+    assert notifications.deliver(notification.pk)
+    message = mailoutbox[-1]
+    assert message.attachments and message.attachments[0][2] == "application/pdf"
+    assert ANSWER in message.body
+
+
+def test_an_empty_answer_is_refused(appeal, people, health):
+    _route(appeal, people, health)
+    services.assign_executor(
+        appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
+    )
+    with pytest.raises(ValidationError):
+        services.save_answer_draft(
+            appeal_id=appeal.pk,
+            actor=people["executor"],
+            text="Ок.",
+            outcome="explained",
+        )
+
+
+def test_second_approval_gets_a_clear_message(appeal, people, health):
+    _route(appeal, people, health)
+    _answer_and_submit(appeal, people)
+    services.approve_answer(appeal_id=appeal.pk, actor=people["head"])
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        services.approve_answer(appeal_id=appeal.pk, actor=people["head"])
+    assert "no longer possible" in error.value.messages[0]
+    assert Answer.objects.filter(state=Answer.State.APPROVED).count() == 1
+
+
+def test_routing_again_after_a_return_keeps_every_step(appeal, people, health, labour):
+    _route(appeal, people, health)
+    services.return_appeal(
+        appeal_id=appeal.pk, actor=people["head"], reason="Не наш вопрос."
+    )
+    services.route_appeal(appeal_id=appeal.pk, actor=people["controller"], lead=labour)
+    assert Assignment.objects.filter(appeal=appeal).count() == 2
+    assert Assignment.objects.get(appeal=appeal, is_active=True).agency == labour
+    assert [e.type for e in appeal.events.order_by("at", "id")][-3:] == [
+        Event.Type.ROUTED,
+        Event.Type.RETURNED,
+        Event.Type.ROUTED,
+    ]
+
+
+def test_overdue_and_due_soon_are_derived_from_the_due_date(appeal, people, health):
+    from appeals import selectors
+
+    _route(appeal, people, health)
+    today = timezone.localdate()
+    Appeal.objects.filter(pk=appeal.pk).update(due_on=today - dt.timedelta(days=1))
+    assert (
+        selectors.inbox_queryset(
+            user=people["head"], agency=health, tab="overdue"
+        ).count()
+        == 1
+    )
+    Appeal.objects.filter(pk=appeal.pk).update(due_on=today)
+    assert (
+        selectors.inbox_queryset(
+            user=people["head"], agency=health, tab="due_soon"
+        ).count()
+        == 1
+    )
+    assert (
+        selectors.inbox_queryset(
+            user=people["head"], agency=health, tab="overdue"
+        ).count()
+        == 0
+    )
