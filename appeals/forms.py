@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Topic
 
+from . import models as appeal_models
 from .models import Answer, Channel, Delivery, Kind, Language
 
 User = get_user_model()
@@ -468,8 +469,6 @@ class QueueRegisterForm(RepeatChoiceMixin):
 
 # --- Staff: the registration journal's filter -----------------------------------------
 # Its import stays with the section (the top of the module is edited elsewhere).
-
-from . import models as appeal_models  # noqa: E402
 
 
 def _any(choices) -> list:

@@ -316,6 +316,8 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
         )
         count += 1
 
+    _work_on_registered(rng, agencies, users)
+
     # Last year's register, as an import of archival records would bring it.
     last_year = now.year - 1
     for i in range(total // 5):
@@ -331,3 +333,46 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
         )
         count += 1
     return count
+
+
+ANSWERS = {
+    "ky": "Кайрылууңуз каралды. Мектептин чатырын оңдоо иштери кийинки айда башталат.",
+    "ru": "Ваше обращение рассмотрено. Пособие будет выплачено до конца месяца.",
+    "en": "Your appeal has been considered. The street lights will be repaired this month.",
+}
+
+
+def _work_on_registered(rng, agencies: dict, users: dict) -> None:
+    """Route most registered appeals the way controllers would; the Ministry of Health's
+    head and executor work on theirs, and a few get an approved answer."""
+    controller, head, executor = users["controller"], users["head"], users["executor"]
+    health = agencies["min-health"]
+    bodies = [agency for slug, agency in agencies.items() if slug != "gov-apparatus"]
+    registered = list(
+        Appeal.objects.filter(status="registered").select_related("topic").order_by("id")
+    )
+    answered = 0
+    for index, appeal in enumerate(registered):
+        if index % 5 == 0:
+            continue  # waits in the controllers' queue
+        lead = health if index % 3 == 0 else rng.choice(bodies)
+        services.route_appeal(
+            appeal_id=appeal.pk,
+            actor=controller,
+            lead=lead,
+            co_executors=[rng.choice(bodies)] if index % 7 == 0 else [],
+            cover_note="Кароо үчүн жиберилди.",
+        )
+        if lead != health or index % 2:
+            continue
+        services.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
+        if answered < 8:
+            services.save_answer_draft(
+                appeal_id=appeal.pk,
+                actor=executor,
+                text=ANSWERS[appeal.language],
+                outcome=rng.choice(["supported", "explained", "not_supported"]),
+                submit=True,
+            )
+            services.approve_answer(appeal_id=appeal.pk, actor=head)
+            answered += 1
