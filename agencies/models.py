@@ -94,6 +94,28 @@ class Membership(TimeStampedModel):
         return f"{self.user} · {self.agency.code} · {self.get_role_display()}"
 
 
+class StaffProfile(models.Model):
+    """What the portal needs to know about a staff member beyond the login."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    language = models.CharField(
+        _("language of notices"),
+        max_length=2,
+        choices=settings.LANGUAGES,
+        default="ky",
+    )
+    phone = models.CharField(_("phone for SMS"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class Topic(TimeStampedModel):
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=300)

@@ -76,10 +76,9 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        return _("line %(line)d: %(reason)s") % {
-            "line": self.line,
-            "reason": self.reason,
-        }
+        # The "line N:" prefix is a fixed, machine-readable format (decisions.md);
+        # only the reason is translated.
+        return f"line {self.line}: {self.reason}"
 
 
 class ImportFileError(Exception):

@@ -194,9 +194,13 @@ class Appeal(TimeStampedModel):
     )
     is_imported = models.BooleanField(_("imported from an old register"), default=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
     # The last day of the review period (appeals.deadlines): set at registration,
     # recomputed on extension and re-review. "Due soon" and "overdue" derive from it.
     due_on = models.DateField(_("due by"), null=True, blank=True)
+    # The due date the daily sweep last escalated as missed (so it escalates once).
+    escalated_for = models.DateField(null=True, blank=True, editable=False)
     forwarded_to = models.CharField(_("forwarded to"), max_length=300, blank=True)
     forwarding_letter_number = models.CharField(
         _("outgoing letter number"), max_length=64, blank=True
@@ -310,6 +314,8 @@ class Event(models.Model):
         CONTRIBUTED = "contributed", _("co-executor's input sent")
         ANSWER_SUBMITTED = "answer_submitted", _("answer submitted for approval")
         ANSWER_SENT_BACK = "answer_sent_back", _("answer sent back for revision")
+        EXTENDED = "extended", _("deadline extended")
+        OVERDUE = "overdue", _("deadline missed")
         ANSWERED = "answered", _("answered")
         RE_REVIEW_REQUESTED = "re_review_requested", _("re-review requested")
         NOTIFIED = "notified", _("citizen notified")
@@ -405,8 +411,27 @@ class Notification(TimeStampedModel):
         blank=True,
         related_name="notifications",
     )
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("SMS")
+
     template = models.CharField(max_length=64)
-    recipient = models.EmailField()
+    channel = models.CharField(
+        max_length=8, choices=Channel.choices, default=Channel.EMAIL
+    )
+    # An e-mail address or a phone number, as the channel needs.
+    recipient = models.CharField(max_length=254)
+    # A staff member's notice (reminders, escalations, digests); empty for citizens.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    # Set for notices a periodic sweep sends, so running it twice sends nothing twice.
+    dedup_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     language = models.CharField(max_length=2, choices=Language.choices)
     subject = models.CharField(max_length=300)
     body = models.TextField()

@@ -12,10 +12,11 @@ import logging
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from . import sms
 from .models import Appeal, Notification
 
 logger = logging.getLogger(__name__)
@@ -27,34 +28,86 @@ TEMPLATES = (
     "left_without_consideration",
     "routed",
     "forwarded",
+    "extended",
     "answered",
 )
+STAFF_TEMPLATES = ("reminder", "overdue", "digest")
 
 
 def queue(
     *, appeal: Appeal, template: str, extra: dict | None = None, attachment: str = ""
 ) -> Notification | None:
-    """Write an e-mail to the applicant into the outbox (nothing if no e-mail)."""
+    """Write a notice to the applicant into the outbox, in the appeal's language: by
+    e-mail when there is an address, else by SMS to the phone, else nothing."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown notification template {template!r}")
-    if not appeal.applicant_email:
+    if appeal.applicant_email:
+        channel, recipient = Notification.Channel.EMAIL, appeal.applicant_email
+    elif appeal.applicant_phone:
+        channel, recipient = Notification.Channel.SMS, appeal.applicant_phone
+    else:
         return None
     context = {
         "appeal": appeal,
         "portal_url": settings.PORTAL_BASE_URL,
         **(extra or {}),
     }
-    with translation.override(appeal.language):
+    return _write(
+        template=template,
+        context=context,
+        language=appeal.language,
+        channel=channel,
+        recipient=recipient,
+        appeal=appeal,
+        attachment=attachment if channel == Notification.Channel.EMAIL else "",
+    )
+
+
+def queue_staff(
+    *,
+    user,
+    template: str,
+    context: dict,
+    appeal: Appeal | None = None,
+    dedup_key: str | None = None,
+) -> Notification | None:
+    """A notice to a staff member in their own language. With a dedup_key, a second
+    call for the same key writes nothing (sweeps may run twice)."""
+    if template not in STAFF_TEMPLATES:
+        raise ValueError(f"unknown staff notification template {template!r}")
+    if not user.email:
+        return None
+    if dedup_key and Notification.objects.filter(dedup_key=dedup_key).exists():
+        return None
+    profile = getattr(user, "staff_profile", None)
+    language = profile.language if profile else settings.LANGUAGE_CODE
+    context = {"user": user, "portal_url": settings.PORTAL_BASE_URL, **context}
+    try:
+        with transaction.atomic():
+            return _write(
+                template=f"staff_{template}",
+                context=context,
+                language=language,
+                channel=Notification.Channel.EMAIL,
+                recipient=user.email,
+                appeal=appeal,
+                user=user,
+                dedup_key=dedup_key,
+            )
+    except IntegrityError:  # the same key written by a parallel sweep
+        return None
+
+
+def _write(*, template: str, context: dict, language: str, **fields) -> Notification:
+    with translation.override(language):
         subject = render_to_string(f"appeals/email/{template}_subject.txt", context)
         body = render_to_string(f"appeals/email/{template}.txt", context)
+    subject = " ".join(subject.split())[:300]
+    if fields["channel"] == Notification.Channel.SMS:
+        # An SMS carries the one line that matters and the way to read more.
+        body = f"{subject} {settings.PORTAL_BASE_URL}/{language}/track/"
     notification = Notification.objects.create(
-        appeal=appeal,
-        template=template,
-        recipient=appeal.applicant_email,
-        language=appeal.language,
-        subject=" ".join(subject.split())[:300],
-        body=body,
-        attachment=attachment,
+        template=template, language=language, subject=subject, body=body, **fields
     )
     transaction.on_commit(lambda: _schedule(notification.pk))
     return notification
@@ -88,7 +141,10 @@ def deliver(notification_id: int) -> bool:
         if notification is None:
             return False
         try:
-            _message(notification).send()
+            if notification.channel == Notification.Channel.SMS:
+                sms.send(notification.recipient, notification.body)
+            else:
+                _message(notification).send()
         except Exception as exc:
             notification.attempts += 1
             notification.last_error = repr(exc)[:2000]

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
@@ -77,6 +77,12 @@ def _citizen_sentence(event: Event, appeal: Appeal) -> str:
             return _("Sent to %(agency)s") % {"agency": agency.name if agency else ""}
         case Event.Type.FORWARDED:
             return _("Forwarded to %(body)s") % {"body": data.get("body", "")}
+        case Event.Type.EXTENDED:
+            return _("The review was extended to %(date)s") % {
+                "date": formats.date_format(
+                    dt.date.fromisoformat(data["to"]), "SHORT_DATE_FORMAT"
+                )
+            }
         case Event.Type.ANSWERED:
             return _("Answered")
         case Event.Type.RE_REVIEW_REQUESTED:

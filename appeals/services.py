@@ -721,15 +721,16 @@ def _agency_worker(appeal: Appeal, actor: AbstractBaseUser) -> Assignment:
 
 @transaction.atomic
 def return_appeal(*, appeal_id: int, actor: AbstractBaseUser, reason: str) -> Appeal:
-    """The lead agency returns the appeal as outside its competence."""
+    """The lead agency's head returns the appeal as outside its competence."""
     if not reason.strip():
         raise ValidationError(
             _("Say why the appeal is outside the agency's competence.")
         )
     appeal = _lock(appeal_id)
     _check_transition(appeal, [Status.ROUTED, Status.IN_PROGRESS])
-    assignment = _agency_worker(appeal, actor)
-    if assignment.role != Assignment.Role.LEAD:
+    assignment = _lead_assignment(appeal)
+    # Only the head decides that the whole agency is not competent.
+    if not permissions.is_member(actor, assignment.agency_id, permissions.Role.HEAD):
         raise PermissionDenied
     _end_assignments(appeal)
     Answer.objects.filter(appeal=appeal).exclude(state=Answer.State.APPROVED).delete()
@@ -872,8 +873,9 @@ def approve_answer(*, appeal_id: int, actor: AbstractBaseUser) -> Answer:
         appeal.status = Status.CLOSED
         appeal.outcome = answer.outcome
         appeal.closed_at = now
+        # The assignments stay: the agency that answered keeps seeing its appeal (the
+        # inbox lists only open ones); a re-review routes it afresh.
         appeal.save()
-        _end_assignments(appeal)
         record_event(
             appeal=appeal,
             type=Event.Type.ANSWERED,
@@ -894,3 +896,52 @@ def record_personal_data_access(
 ) -> None:
     """Every opening of a citizen's personal data by staff is kept (who, when, where)."""
     PersonalDataAccess.objects.create(appeal=appeal, user=user, what=what, ip=ip)
+
+
+@transaction.atomic
+def extend_deadline(
+    *,
+    appeal_id: int,
+    actor: AbstractBaseUser,
+    reason: str,
+    until: dt.date | None = None,
+) -> Appeal:
+    """The lead agency's head extends the review once, with a reason, within the limit
+    the law sets (the extension rule); the citizen is told."""
+    if not reason.strip():
+        raise ValidationError(
+            _("Give the reason for the extension; the citizen sees it.")
+        )
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, [Status.ROUTED, Status.IN_PROGRESS])
+    lead = _lead_assignment(appeal)
+    if not permissions.is_member(actor, lead.agency_id, permissions.Role.HEAD):
+        raise PermissionDenied
+    if appeal.extended_at is not None:
+        raise ValidationError(
+            _("The review of this appeal has already been extended once.")
+        )
+    rule = deadlines.rule_for("extension", on=appeal.due_on)
+    latest = deadlines.due_date(appeal.due_on, rule)
+    if until is not None and not appeal.due_on < until <= latest:
+        raise ValidationError(
+            _("The new date must be after %(due)s and no later than %(latest)s.")
+            % {"due": appeal.due_on.isoformat(), "latest": latest.isoformat()}
+        )
+    previous = appeal.due_on
+    appeal.due_on = until or latest
+    appeal.extended_at = timezone.now()
+    appeal.extension_reason = reason.strip()
+    appeal.save()
+    record_event(
+        appeal=appeal,
+        type=Event.Type.EXTENDED,
+        actor=actor,
+        data={
+            "reason": appeal.extension_reason,
+            "from": previous.isoformat(),
+            "to": appeal.due_on.isoformat(),
+        },
+    )
+    notifications.queue(appeal=appeal, template="extended")
+    return appeal

@@ -25,3 +25,18 @@ def purge_stale_uploads() -> int:
     from . import services
 
     return services.purge_stale_uploads()
+
+
+@shared_task(name="appeals.tasks.deadline_sweep", ignore_result=True)
+def deadline_sweep() -> dict:
+    """Reminders before deadlines; missed deadlines flagged and escalated."""
+    from . import reminders
+
+    return reminders.daily_sweep()
+
+
+@shared_task(name="appeals.tasks.weekly_digest", ignore_result=True)
+def weekly_digest() -> int:
+    from . import reminders
+
+    return reminders.weekly_digest()

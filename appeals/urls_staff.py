@@ -23,6 +23,7 @@ urlpatterns = [
     path("register/oral/", staff.register_oral, name="register_oral"),
     path("appeals/<int:pk>/", staff.registration_card, name="card"),
     path("attachments/<int:pk>/", staff.attachment, name="attachment"),
+    path("answers/<int:pk>/letter.pdf", staff.answer_letter, name="answer_letter"),
     path("routing/", routing.controllers_queue, name="controllers_queue"),
     path("routing/<int:pk>/", routing.route, name="route"),
     path("inbox/", inbox.inbox, name="inbox"),

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -21,6 +22,17 @@ app.conf.beat_schedule = {
     "sweep-notifications": {
         "task": "appeals.tasks.sweep_notifications",
         "schedule": 60.0,
+    },
+    # Every day at 07:00 Bishkek time, before the offices open: reminders 3 and 1
+    # working days before deadlines; missed deadlines flagged and escalated.
+    "deadline-sweep": {
+        "task": "appeals.tasks.deadline_sweep",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # Mondays at 08:00: the weekly digest for agency heads.
+    "weekly-digest": {
+        "task": "appeals.tasks.weekly_digest",
+        "schedule": crontab(hour=8, minute=0, day_of_week=1),
     },
     # Every hour: removes files of filing forms that were never sent (after a day).
     "purge-stale-uploads": {

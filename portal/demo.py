@@ -349,7 +349,9 @@ def _work_on_registered(rng, agencies: dict, users: dict) -> None:
     health = agencies["min-health"]
     bodies = [agency for slug, agency in agencies.items() if slug != "gov-apparatus"]
     registered = list(
-        Appeal.objects.filter(status="registered").select_related("topic").order_by("id")
+        Appeal.objects.filter(status="registered")
+        .select_related("topic")
+        .order_by("id")
     )
     answered = 0
     for index, appeal in enumerate(registered):

@@ -14,18 +14,24 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _government_apparatus(request):
-    """Transactional tests flush the tables, data migrations included: put the
-    Government Apparatus back, as every real database has it."""
+    """Transactional tests flush the tables, data migrations included: put back the
+    Government Apparatus and the deadline rules, as every real database has them."""
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and (
         marker.kwargs.get("transaction") or (marker.args and marker.args[0])
     )
     if transactional or "live_server" in request.fixturenames:
+        import importlib
+
+        from django.apps import apps
+
         from agencies.defaults import ensure_government_apparatus
         from agencies.models import Agency
 
         request.getfixturevalue("transactional_db")
         ensure_government_apparatus(Agency)
+        rules = importlib.import_module("appeals.migrations.0005_deadline_rules")
+        rules.create_default_rules(apps, None)
 
 
 @pytest.fixture(autouse=True)

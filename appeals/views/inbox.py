@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -31,7 +32,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     agency = next(
         (a for a in agencies if a.slug == request.GET.get("agency")), agencies[0]
     )
-    tab = request.GET.get("tab", "new")
+    # A head distributes the new ones; an executor starts with their own work.
+    is_head = permissions.is_member(request.user, agency.pk, Role.HEAD)
+    tab = request.GET.get("tab", "new" if is_head else "in_progress")
     if tab not in selectors.INBOX_TABS:
         tab = "new"
     try:
@@ -66,6 +69,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
         },
     )
 
+
+DONE_MESSAGES = {
+    "assign": gettext_lazy("The executor was assigned."),
+    "draft": gettext_lazy("The draft was saved."),
+    "submit": gettext_lazy("The answer was submitted to the head for approval."),
+    "send_back": gettext_lazy("The answer was sent back to the executor."),
+    "approve": gettext_lazy(
+        "The answer was approved: the appeal is closed and the letter went to the "
+        "citizen."
+    ),
+    "return": gettext_lazy("The appeal was returned to the chancellery."),
+    "contribute": gettext_lazy("Your input was sent to the lead agency."),
+}
 
 ACTIONS = {
     "assign": (AssignForm, "assign_executor"),
@@ -138,7 +154,7 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
                 return redirect("staff:work", pk=appeal.pk)
-            messages.success(request, _("Done."))
+            messages.success(request, DONE_MESSAGES[action])
             if action in ("return", "approve"):
                 return redirect("staff:inbox")
             return redirect("staff:work", pk=appeal.pk)

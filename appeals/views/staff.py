@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Membership
 
+from portal.ratelimit import client_id
+
 from .. import permissions, selectors, services
 from ..forms import (
     LeaveWithoutConsiderationForm,
@@ -23,7 +25,7 @@ from ..forms import (
     QueueRegisterForm,
     WrittenRegistrationForm,
 )
-from ..models import Appeal, Attachment, Channel, Form, Status
+from ..models import Answer, Appeal, Attachment, Channel, Form, Status
 from .public import RECEIPTS
 
 Role = Membership.Role
@@ -65,7 +67,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "count": Appeal.objects.filter(
                     status__in=[Status.REGISTERED, Status.RE_REVIEW]
                 ).count(),
-                "url": "journal/?status=registered",
+                "url": "routing/",
             }
         )
     return render(request, "staff/dashboard.html", {"cards": cards})
@@ -106,6 +108,19 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = get_object_or_404(
         Appeal.objects.select_related("addressee", "topic"), pk=pk
     )
+    if appeal.status != Status.SUBMITTED:
+        # Handled already (perhaps by another clerk a moment ago): its card, if the
+        # clerk may see it; the queue page never shows registered appeals.
+        if request.method == "POST":
+            messages.error(
+                request,
+                _("This appeal is %(status)s now; the action is no longer possible.")
+                % {"status": appeal.get_status_display()},
+            )
+            return redirect("staff:queue")
+        if permissions.can_view_appeal(request.user, appeal):
+            return redirect("staff:card", pk=appeal.pk)
+        raise Http404
     agencies = _clerk_agencies(request)
     candidates = selectors.similar_appeals(
         name=appeal.applicant_name,
@@ -119,6 +134,10 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
     )
     leave_form = LeaveWithoutConsiderationForm()
     status = 200
+    if request.method == "GET":
+        services.record_personal_data_access(
+            appeal=appeal, user=request.user, what="queue", ip=client_id(request)
+        )
     if request.method == "POST":
         try:
             if request.POST.get("action") == "leave":
@@ -299,6 +318,9 @@ def registration_card(request: HttpRequest, pk: int) -> HttpResponse:
     if not permissions.can_view_appeal(request.user, appeal):
         raise Http404
     code = request.session.get(RECEIPTS, {}).get(appeal.tracking_number)
+    services.record_personal_data_access(
+        appeal=appeal, user=request.user, what="card", ip=client_id(request)
+    )
     return render(
         request,
         "staff/registration_card.html",
@@ -319,6 +341,9 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(Attachment.objects.select_related("appeal"), pk=pk)
     if not permissions.can_view_appeal(request.user, item.appeal):
         raise Http404
+    services.record_personal_data_access(
+        appeal=item.appeal, user=request.user, what="attachment", ip=client_id(request)
+    )
     response = FileResponse(
         item.file.open("rb"),
         as_attachment=True,
@@ -327,3 +352,23 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@never_cache
+@role_required()
+@require_GET
+def answer_letter(request: HttpRequest, pk: int) -> FileResponse:
+    """The approved answer letter, for the staff who may see the appeal."""
+    answer = get_object_or_404(
+        Answer.objects.select_related("appeal"), pk=pk, state=Answer.State.APPROVED
+    )
+    if not answer.letter or not permissions.can_view_appeal(
+        request.user, answer.appeal
+    ):
+        raise Http404
+    return FileResponse(
+        answer.letter.open("rb"),
+        as_attachment=True,
+        filename=f"answer-{answer.appeal.registration_number}.pdf",
+        content_type="application/pdf",
+    )

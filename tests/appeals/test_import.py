@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from agencies.models import Agency
@@ -21,6 +21,14 @@ from appeals.models import Appeal, Event, Notification, Status
 from tests.helpers import ROOT, database_url_for_tests
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The operator's messages are compared in English (the command's default)."""
+    with translation.override("en"):
+        yield
+
 
 HEADER = (
     "received_on;channel;delivery;form;agency;kind;applicant;text;registration_number"

@@ -233,7 +233,8 @@ def test_approval_renders_the_letter_closes_the_appeal_and_emails_it(
     notification = Notification.objects.get(appeal=appeal, template="answered")
     assert notification.attachment == answer.letter.name
     assert notification.language == "ru"
-    assert not appeal.assignments.filter(is_active=True).exists()
+    # The agency that answered keeps its appeal (it left the inbox by its status).
+    assert appeal.assignments.get(is_active=True).agency == health
 
 
 def test_answer_letter_is_attached_to_the_email(appeal, people, health, mailoutbox):

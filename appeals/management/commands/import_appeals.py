@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -34,6 +35,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="the CSV or XLSX file")
         parser.add_argument(
+            "--lang",
+            choices=["ky", "ru", "en"],
+            default="en",
+            help="language of the messages (default: en)",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="check every row and report errors, import nothing",
@@ -45,6 +52,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: str, dry_run: bool, progress: bool, **options):
+        with translation.override(options["lang"]):
+            return self._import(
+                file=file, dry_run=dry_run, progress=progress, **options
+            )
+
+    def _import(self, *, file: str, dry_run: bool, progress: bool, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": file})
