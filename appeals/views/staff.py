@@ -15,7 +15,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Membership
-
 from portal.ratelimit import client_id
 
 from .. import permissions, selectors, services
