@@ -396,3 +396,8 @@ def citizen_answer(appeal: Appeal):
 
 def staff_history(appeal: Appeal) -> QuerySet[Event]:
     return appeal.events.select_related("actor").order_by("at", "id")
+
+
+def data_accesses(appeal: Appeal, limit: int = 50):
+    """The latest openings of the applicant's personal data (audit), newest first."""
+    return appeal.data_accesses.select_related("user").order_by("-at")[:limit]

@@ -1,12 +1,31 @@
-"""Reads for statistics: intake of appeals by channel, counted in SQL."""
+"""Reads for statistics: intake of appeals by channel and the full intake report,
+counted in SQL."""
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from appeals.models import Appeal, Channel, Form, Status
+from agencies.models import Agency, Topic
+from appeals.deadlines import BISHKEK
+from appeals.models import (
+    REGISTERED_STATUSES,
+    Appeal,
+    Channel,
+    Form,
+    Kind,
+    Outcome,
+    Status,
+)
+from reports.narrative import narrative
+from reports.periods import previous_period
+from reports.report import Block, IntakeReport, Period, Ratings, Row, Timeliness
 
 # The rows of every intake report, in the order the chancellery publishes them.
 CHANNEL_ORDER = (
@@ -49,6 +68,11 @@ def intake_by_channel(*, start: dt.date, end: dt.date) -> dict:
         .values("channel", "form")
         .annotate(count=Count("id"))
     }
+    return _channel_figures(counts)
+
+
+def _channel_figures(counts: dict[tuple[str, str], int]) -> dict:
+    """intake_by_channel's shape from counts by (channel, form)."""
     written = {
         code.value: counts.get((code.value, Form.WRITTEN.value), 0)
         for code in CHANNEL_ORDER
@@ -142,3 +166,275 @@ def open_statistics(*, year: int, today: dt.date) -> OpenStatistics:
         oral_total=current["oral_total"],
         previous_oral_total=previous["oral_total"],
     )
+
+
+# --- The intake report ----------------------------------------------------------------
+
+KIND_ORDER = (Kind.PROPOSAL, Kind.STATEMENT, Kind.COMPLAINT)
+OUTCOME_ORDER = (
+    Outcome.SUPPORTED,
+    Outcome.EXPLAINED,
+    Outcome.NOT_SUPPORTED,
+    Outcome.FORWARDED,
+    Outcome.LEFT_WITHOUT_CONSIDERATION,
+)
+# Closed with an answer to the citizen ("answered", decisions.md): the only closings
+# that have a review deadline to meet. Forwarding and leaving without consideration
+# end the matter for this body without answering it.
+ANSWERED_OUTCOMES = (Outcome.SUPPORTED, Outcome.EXPLAINED, Outcome.NOT_SUPPORTED)
+OPEN_STATUSES = REGISTERED_STATUSES  # registered, routed, in progress, re-review
+
+# Codes of the rows that stand for "no value": they never clash with a real code
+# (kinds and outcomes are fixed; topic codes and agency slugs are slugs with hyphens).
+NOT_STATED = "not_stated"  # kind or topic left empty
+NOT_RECORDED = "not_recorded"  # a closed archival record with no outcome kept
+
+# Timeliness of one appeal, computed in SQL (see _timeliness).
+ON_TIME = "on_time"
+LATE = "late"
+OPEN_OVERDUE = "open_overdue"
+OPEN_IN_TIME = "open_in_time"
+NO_DEADLINE = "no_deadline"  # closed without an answer, or answered with no due date
+
+
+def agency_scope(agency: Agency, *, with_subordinates: bool) -> list[int]:
+    """The ids of the agency and, when asked, its subordinate bodies at every level.
+
+    Agencies are a few hundred rows: one query, the tree is walked in Python.
+    """
+    if not with_subordinates:
+        return [agency.pk]
+    children: dict[int, list[int]] = defaultdict(list)
+    for pk, parent_id in Agency.objects.filter(parent__isnull=False).values_list(
+        "pk", "parent_id"
+    ):
+        children[parent_id].append(pk)
+    scope, todo = [], [agency.pk]
+    while todo:
+        pk = todo.pop()
+        if pk in scope:  # a loop in the data must not hang the report
+            continue
+        scope.append(pk)
+        todo.extend(children[pk])
+    return scope
+
+
+def _scoped_appeals(agency_ids: list[int] | None) -> QuerySet[Appeal]:
+    """Counted appeals of the scope (every agency when `agency_ids` is None).
+
+    An agency's figures are the appeals it received: those it registered itself (its
+    own register, which for the Government Apparatus is exactly what the chancellery
+    publishes) OR those the chancellery routed to it as the lead agency, which reach a
+    ministry without passing through its register. Each appeal is counted once even
+    when both hold (a ministry that registered an appeal and was routed it). Co-
+    executors do not count it: they contribute, the lead agency answers. An appeal
+    returned as outside an agency's competence leaves that agency's figures (its lead
+    agency is cleared), unless the agency registered it.
+    """
+    appeals = _counted_appeals().order_by()
+    if agency_ids is None:
+        return appeals
+    return appeals.filter(
+        Q(registering_agency_id__in=agency_ids) | Q(lead_agency_id__in=agency_ids)
+    )
+
+
+def _timeliness(today: dt.date) -> Case:
+    """One of ON_TIME, LATE, OPEN_OVERDUE, OPEN_IN_TIME, NO_DEADLINE per appeal.
+
+    Answered on time: closed with an answer (supported, explained, not supported) on a
+    Bishkek day no later than the due date. Answered late: closed with an answer after
+    it. Open and overdue: still open (registered, routed, in progress, re-review) with a
+    due date before `today`; open in time: every other open appeal. The last answer
+    and the due date in force count: a re-review sets a new deadline and a new answer.
+    """
+    closed_on = TruncDate("closed_at", tzinfo=BISHKEK)
+    answered = Q(
+        status=Status.CLOSED, outcome__in=ANSWERED_OUTCOMES, due_on__isnull=False
+    )
+    return Case(
+        When(status__in=OPEN_STATUSES, due_on__lt=today, then=Value(OPEN_OVERDUE)),
+        When(status__in=OPEN_STATUSES, then=Value(OPEN_IN_TIME)),
+        When(~answered, then=Value(NO_DEADLINE)),
+        When(LessThanOrEqual(closed_on, F("due_on")), then=Value(ON_TIME)),
+        default=Value(LATE),
+        output_field=CharField(),
+    )
+
+
+def _rows(counts: dict[str, int], labels: dict[str, str]) -> list[Row]:
+    """Rows in the order of `labels`, with shares of the rows' total."""
+    total = sum(counts.get(code, 0) for code in labels)
+    return [
+        Row(
+            code=code,
+            label=label,
+            count=counts.get(code, 0),
+            share=share(counts.get(code, 0), total),
+        )
+        for code, label in labels.items()
+    ]
+
+
+def _ranked(counts: dict, names: dict, not_stated: str | None) -> list[Row]:
+    """Rows of a classifier (topics, agencies): the largest first, then by name; the
+    row for "none" (`None` key) last when there is one and `not_stated` is given."""
+    total = sum(counts.values())
+    keyed = sorted(
+        (key for key in counts if key is not None),
+        key=lambda key: (-counts[key], names[key][1]),
+    )
+    rows = [
+        Row(
+            code=names[key][0],
+            label=names[key][1],
+            count=counts[key],
+            share=share(counts[key], total),
+        )
+        for key in keyed
+    ]
+    if not_stated is not None and counts.get(None):
+        rows.append(
+            Row(
+                code=NOT_STATED,
+                label=not_stated,
+                count=counts[None],
+                share=share(counts[None], total),
+            )
+        )
+    return rows
+
+
+def _ratings(appeals: QuerySet[Appeal]) -> Ratings:
+    """Citizens' ratings of the answers to `appeals`.
+
+    Seam for issue 9: there is no Rating model yet, so this is empty. When
+    appeals.models.Rating exists, aggregate here in one query over
+    Rating.objects.filter(appeal__in=appeals): Count, Avg of the score and the share
+    of "the answer addressed my question" (with `share()`).
+    """
+    return Ratings()
+
+
+def _block(*, period: Period, agency_ids: list[int] | None, today: dt.date) -> Block:
+    """The figures of one period: three grouped queries and two small lookups."""
+    appeals = _scoped_appeals(agency_ids).filter(
+        received_on__range=(period.start, period.end)
+    )
+    # One pass for everything with few values: channel, form, kind, outcome and
+    # timeliness together have at most a few hundred combinations.
+    by_channel_form: dict[tuple[str, str], int] = defaultdict(int)
+    by_kind: dict[str, int] = defaultdict(int)
+    by_outcome: dict[str, int] = defaultdict(int)
+    timeliness: dict[str, int] = defaultdict(int)
+    for row in appeals.values(
+        "channel", "form", "kind", "outcome", timeliness=_timeliness(today)
+    ).annotate(count=Count("id")):
+        count = row["count"]
+        by_channel_form[(row["channel"], row["form"])] += count
+        by_kind[row["kind"] or NOT_STATED] += count
+        timeliness[row["timeliness"]] += count
+        if row["timeliness"] not in (OPEN_OVERDUE, OPEN_IN_TIME):  # closed
+            by_outcome[row["outcome"] or NOT_RECORDED] += count
+
+    by_topic = {
+        row["topic_id"]: row["count"]
+        for row in appeals.values("topic_id").annotate(count=Count("id"))
+    }
+    by_agency = {
+        row["lead_agency_id"]: row["count"]
+        for row in appeals.filter(lead_agency__isnull=False)
+        .values("lead_agency_id")
+        .annotate(count=Count("id"))
+    }
+    topics = Topic.objects.in_bulk([pk for pk in by_topic if pk is not None])
+    agencies = Agency.objects.in_bulk(list(by_agency))
+
+    intake = _channel_figures(dict(by_channel_form))
+    kind_labels = {kind.value: str(kind.label) for kind in KIND_ORDER}
+    if by_kind.get(NOT_STATED):
+        kind_labels[NOT_STATED] = _("not stated")
+    outcome_labels = {outcome.value: str(outcome.label) for outcome in OUTCOME_ORDER}
+    if by_outcome.get(NOT_RECORDED):
+        outcome_labels[NOT_RECORDED] = _("not recorded")
+    return Block(
+        period=period,
+        written_total=intake["written_total"],
+        oral_total=intake["oral_total"],
+        by_channel=[
+            Row(
+                code=code.value,
+                label=str(code.label),
+                count=intake["by_channel"][code.value]["count"],
+                share=intake["by_channel"][code.value]["share"],
+            )
+            for code in CHANNEL_ORDER
+        ],
+        by_kind=_rows(by_kind, kind_labels),
+        by_topic=_ranked(
+            by_topic,
+            {pk: (topic.code, topic.name) for pk, topic in topics.items()},
+            not_stated=_("not stated"),
+        ),
+        by_agency=_ranked(
+            by_agency,
+            {pk: (agency.slug, agency.name) for pk, agency in agencies.items()},
+            not_stated=None,
+        ),
+        by_outcome=_rows(by_outcome, outcome_labels),
+        timeliness=Timeliness(
+            answered_on_time=timeliness[ON_TIME],
+            answered_late=timeliness[LATE],
+            open_overdue=timeliness[OPEN_OVERDUE],
+            open_in_time=timeliness[OPEN_IN_TIME],
+        ),
+        ratings=_ratings(appeals),
+    )
+
+
+def build_intake_report(
+    *,
+    period: Period,
+    agency_slug: str | None = None,
+    with_subordinates: bool = False,
+    language: str = "ky",
+    now: dt.datetime | None = None,
+) -> IntakeReport:
+    """The intake report of `period` beside the same period a year earlier.
+
+    Counted: every appeal except portal submissions still waiting to be registered,
+    by the Bishkek day it was received; appeals left without consideration count as
+    received. Without `agency_slug`, every agency; with it, what that agency received
+    (see `_scoped_appeals`: registered by it, or routed to it as lead agency), with its
+    subordinate bodies at every level when `with_subordinates`. Timeliness is of the
+    period's appeals as of `now` (default: the moment of the call). Labels are in
+    `language`. Agency.DoesNotExist for an unknown slug.
+    """
+    now = now or timezone.now()
+    today = now.astimezone(BISHKEK).date()
+    with translation.override(language):
+        if agency_slug is None:
+            agency_ids = None
+            scope = _("all state bodies")
+        else:
+            agency = Agency.objects.get(slug=agency_slug)
+            agency_ids = agency_scope(agency, with_subordinates=with_subordinates)
+            scope = (
+                _("%(agency)s with its subordinate bodies") % {"agency": agency.name}
+                if with_subordinates
+                else agency.name
+            )
+        current = _block(period=period, agency_ids=agency_ids, today=today)
+        previous = _block(
+            period=previous_period(period), agency_ids=agency_ids, today=today
+        )
+        return IntakeReport(
+            scope=scope,
+            agency_slug=agency_slug,
+            with_subordinates=with_subordinates and agency_slug is not None,
+            language=language,
+            current=current,
+            previous=previous,
+            narrative=narrative(current=current, previous=previous, language=language),
+            generated_at=now,
+        )

@@ -182,6 +182,7 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "forms": forms,
             "history": selectors.staff_history(appeal),
+            "data_accesses": selectors.data_accesses(appeal),
             "attachments": appeal.attachments.all(),
             "contributions": contributions,
             "co_executors": appeal.assignments.filter(

@@ -92,6 +92,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
             "route_form": route_form,
             "forward_form": forward_form,
             "history": selectors.staff_history(appeal),
+            "data_accesses": selectors.data_accesses(appeal),
             "attachments": appeal.attachments.all(),
         },
         status=status,

@@ -327,7 +327,8 @@ def registration_card(request: HttpRequest, pk: int) -> HttpResponse:
             "appeal": appeal,
             "access_code": code,
             "attachments": appeal.attachments.all(),
-            "events": appeal.events.select_related("actor").order_by("at", "id"),
+            "history": selectors.staff_history(appeal),
+            "data_accesses": selectors.data_accesses(appeal),
         },
     )
 

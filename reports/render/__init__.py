@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from reports.periods import period_title
 from reports.report import Block, IntakeReport, Period, Row
 
 FORMATS = ("pdf", "xlsx", "csv", "json")
@@ -54,6 +55,14 @@ def number(value, language: str, decimals: int | None = None) -> str:
         return formats.number_format(value, decimal_pos=decimals, use_l10n=True)
 
 
+def percent(value, language: str) -> str:
+    """A share with its sign as each language prints it: "16,5 %" (ky, ru), "16.5%"."""
+    if value is None:
+        return ""
+    text = number(value, language, 1)
+    return f"{text}%" if language == "en" else f"{text}\xa0%"
+
+
 def share(count: int, total: int) -> Decimal:
     """Per cent of the total, one decimal, half up (as the selectors round)."""
     if not total:
@@ -64,11 +73,7 @@ def share(count: int, total: int) -> Decimal:
 
 
 def period_words(period: Period, language: str) -> str:
-    """The period in words ("2020-жылдын I чейреги"), from reports.periods."""
-    try:
-        from reports.periods import period_title
-    except ImportError:  # TODO: remove once reports/periods.py has landed
-        return period.label
+    """The period in words ("I квартал 2020 года"), as reports.periods titles it."""
     return period_title(period, language)
 
 

@@ -287,3 +287,28 @@ def test_attachments_are_served_only_to_staff_who_may_see_the_appeal(client, cle
     assert client.get(f"/en/staff/attachments/{attachment.pk}/").status_code == 404
     client.logout()
     assert client.get(f"/en/staff/attachments/{attachment.pk}/").status_code == 302
+
+
+def test_opening_an_appeal_is_logged_and_shown_in_its_history(client, clerk):
+    from appeals.models import PersonalDataAccess
+
+    client.post("/en/staff/register/written/", _written())
+    appeal = Appeal.objects.get()
+    html = client.get(f"/en/staff/appeals/{appeal.pk}/").content.decode()
+    access = PersonalDataAccess.objects.get(appeal=appeal)
+    assert access.user == clerk and access.what == "card" and access.ip == "127.0.0.1"
+    assert "Openings of the applicant" in html
+
+
+def test_working_days_left_are_shown_beside_the_due_date(client, clerk):
+    from appeals import deadlines
+    from appeals.templatetags.deadlines import working_days_left
+
+    client.post("/en/staff/register/written/", _written())
+    appeal = Appeal.objects.get()
+    html = client.get(f"/en/staff/appeals/{appeal.pk}/").content.decode()
+    left = deadlines.working_days_between(timezone.localdate(), appeal.due_on)
+    assert f"{left} working days left" in html
+    assert working_days_left(timezone.localdate() - dt.timedelta(days=7)).startswith(
+        "overdue by"
+    )
