@@ -645,3 +645,37 @@ class ContributionForm(forms.Form):
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+
+
+# --- Citizen: rating an answer, asking for a re-review -------------------------------
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("How do you rate the answer?"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_("1 is very bad, 5 is very good."),
+    )
+    addressed = forms.TypedChoiceField(
+        label=_("Did the answer address your question?"),
+        choices=[("1", _("Yes")), ("0", _("No"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReReviewForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the answer does not satisfy you"),
+        min_length=10,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -318,6 +318,7 @@ class Event(models.Model):
         OVERDUE = "overdue", _("deadline missed")
         ANSWERED = "answered", _("answered")
         RE_REVIEW_REQUESTED = "re_review_requested", _("re-review requested")
+        RATED = "rated", _("answer rated by the citizen")
         NOTIFIED = "notified", _("citizen notified")
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
@@ -621,6 +622,54 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} opened {self.appeal_id} ({self.what})"
+
+
+class Rating(models.Model):
+    """The citizen's rating of an answer: 1 to 5, and whether it addressed the question."""
+
+    answer = models.OneToOneField(
+        Answer, on_delete=models.CASCADE, related_name="rating"
+    )
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="ratings")
+    score = models.PositiveSmallIntegerField(_("rating"))
+    addressed = models.BooleanField(_("the answer addressed my question"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id}: {self.score}"
+
+
+class ReReview(models.Model):
+    """A citizen's request to review an answer again. Upheld when the new answer
+    supports what the earlier one did not."""
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="re_reviews"
+    )
+    answer = models.OneToOneField(
+        Answer, on_delete=models.CASCADE, related_name="re_review"
+    )
+    reason = models.TextField(_("why the answer does not satisfy you"))
+    requested_at = models.DateTimeField(default=timezone.now)
+    upheld = models.BooleanField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("re-review request")
+        verbose_name_plural = _("re-review requests")
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} re-review ({self.requested_at:%Y-%m-%d})"
 
 
 class StagedUpload(models.Model):

@@ -31,7 +31,7 @@ TEMPLATES = (
     "extended",
     "answered",
 )
-STAFF_TEMPLATES = ("reminder", "overdue", "digest")
+STAFF_TEMPLATES = ("reminder", "overdue", "digest", "re_review")
 
 
 def queue(

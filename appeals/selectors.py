@@ -401,3 +401,13 @@ def staff_history(appeal: Appeal) -> QuerySet[Event]:
 def data_accesses(appeal: Appeal, limit: int = 50):
     """The latest openings of the applicant's personal data (audit), newest first."""
     return appeal.data_accesses.select_related("user").order_by("-at")[:limit]
+
+
+def can_ask_re_review(appeal: Appeal, answer) -> bool:
+    """Within the set period after the latest answer, and once per answer."""
+    from django.conf import settings
+
+    if answer is None or hasattr(answer, "re_review"):
+        return False
+    period = dt.timedelta(days=settings.RE_REVIEW_PERIOD_DAYS)
+    return timezone.now() <= answer.approved_at + period

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -19,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Topic
+from agencies.models import Agency, Membership, Topic
 
 from . import codes, deadlines, letters, matching, notifications, permissions, uploads
 from .models import (
@@ -33,7 +34,9 @@ from .models import (
     Form,
     Outcome,
     PersonalDataAccess,
+    Rating,
     RegistrationCounter,
+    ReReview,
     StagedUpload,
     Status,
 )
@@ -870,6 +873,10 @@ def approve_answer(*, appeal_id: int, actor: AbstractBaseUser) -> Answer:
         )
         _stored_files.get().append((answer.letter.storage, answer.letter.name))
         answer.save()
+        # A re-review is upheld when the new answer supports what the earlier did not.
+        ReReview.objects.filter(appeal=appeal, upheld__isnull=True).update(
+            upheld=answer.outcome == Outcome.SUPPORTED, decided_at=now
+        )
         appeal.status = Status.CLOSED
         appeal.outcome = answer.outcome
         appeal.closed_at = now
@@ -945,3 +952,93 @@ def extend_deadline(
     )
     notifications.queue(appeal=appeal, template="extended")
     return appeal
+
+
+# --- The citizen's word on the answer ------------------------------------------------
+
+
+def _latest_answer(appeal: Appeal) -> Answer:
+    answer = (
+        Answer.objects.filter(appeal=appeal, state=Answer.State.APPROVED)
+        .order_by("-approved_at")
+        .first()
+    )
+    if answer is None or not appeal.is_answered:
+        raise ValidationError(_("This appeal has no answer to rate yet."))
+    return answer
+
+
+@transaction.atomic
+def rate_answer(
+    *, appeal_id: int, score: int, addressed: bool, comment: str = ""
+) -> Rating:
+    """The citizen (with the access code) rates the latest answer, once per answer."""
+    if not 1 <= score <= 5:
+        raise ValidationError(_("Choose a rating from 1 to 5."))
+    appeal = _lock(appeal_id)
+    answer = _latest_answer(appeal)
+    if Rating.objects.filter(answer=answer).exists():
+        raise ValidationError(_("You have already rated this answer."))
+    rating = Rating.objects.create(
+        answer=answer,
+        appeal=appeal,
+        score=score,
+        addressed=addressed,
+        comment=comment.strip()[:2000],
+    )
+    record_event(
+        appeal=appeal,
+        type=Event.Type.RATED,
+        data={"score": score, "addressed": addressed},
+        is_public=False,
+    )
+    return rating
+
+
+@transaction.atomic
+def request_re_review(*, appeal_id: int, reason: str) -> ReReview:
+    """The citizen asks to review the answer again: within the set period after the
+    answer, once per answer. The same appeal goes back to the controllers' queue with
+    a new review deadline; the head of the agency that answered is told."""
+    if len(reason.strip()) < 10:
+        raise ValidationError(_("Explain why the answer does not satisfy you."))
+    appeal = _lock(appeal_id)
+    answer = _latest_answer(appeal)
+    deadline = answer.approved_at + dt.timedelta(days=settings.RE_REVIEW_PERIOD_DAYS)
+    if timezone.now() > deadline:
+        raise ValidationError(
+            _("A re-review can be asked for within %(days)s days of the answer.")
+            % {"days": settings.RE_REVIEW_PERIOD_DAYS}
+        )
+    if ReReview.objects.filter(answer=answer).exists():
+        raise ValidationError(
+            _("A re-review of this answer has already been asked for.")
+        )
+    now = timezone.now()
+    re_review = ReReview.objects.create(
+        appeal=appeal, answer=answer, reason=reason.strip()
+    )
+    _end_assignments(appeal)
+    appeal.status = Status.RE_REVIEW
+    appeal.outcome = ""
+    appeal.closed_at = None
+    appeal.extended_at = None
+    appeal.extension_reason = ""
+    appeal.due_on = review_due_on(now)
+    appeal.save()
+    record_event(
+        appeal=appeal,
+        type=Event.Type.RE_REVIEW_REQUESTED,
+        data={"reason": re_review.reason, "answer_id": answer.pk},
+    )
+    for membership in Membership.objects.filter(
+        agency_id=answer.agency_id, role=Membership.Role.HEAD, user__is_active=True
+    ).select_related("user__staff_profile"):
+        notifications.queue_staff(
+            user=membership.user,
+            template="re_review",
+            context={"appeal": appeal, "re_review": re_review},
+            appeal=appeal,
+            dedup_key=f"re_review:{re_review.pk}:{membership.user_id}",
+        )
+    return re_review

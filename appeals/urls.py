@@ -14,6 +14,12 @@ urlpatterns = [
     ),
     path("track/", public.track, name="track"),
     path("track/<str:tracking_number>/", public.appeal_status, name="status"),
+    path("track/<str:tracking_number>/rate/", public.rate_answer, name="rate"),
+    path(
+        "track/<str:tracking_number>/re-review/",
+        public.ask_re_review,
+        name="re_review",
+    ),
     path(
         "track/<str:tracking_number>/answer.pdf",
         public.answer_letter,

@@ -241,6 +241,8 @@ LOGGING = {
 }
 
 PORTAL_NAME = _("Citizens' appeals portal")
+# How long after an answer the citizen may ask for a re-review (calendar days).
+RE_REVIEW_PERIOD_DAYS = env.int("RE_REVIEW_PERIOD_DAYS", default=30)
 # Rate limits: (attempts, window in seconds), kept in the cache (Redis in production).
 PORTAL_RATE_LIMITS = {
     "submit": (env.int("RATE_SUBMIT_PER_HOUR", default=5), 3600),

@@ -4,18 +4,19 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Agency
 from portal import pdf, ratelimit
 
 from .. import selectors, services
-from ..forms import AppealForm, TrackForm
+from ..forms import AppealForm, RatingForm, ReReviewForm, TrackForm
 from ..models import Appeal
 
 RECEIPTS = "appeal_receipts"  # session: tracking number -> access code, for the receipt
@@ -79,8 +80,6 @@ def file_appeal(request: HttpRequest) -> HttpResponse:
 
 
 def _stage_files(request: HttpRequest, key: uuid.UUID) -> list[str]:
-    from django.core.exceptions import ValidationError
-
     errors = []
     for upload in request.FILES.getlist("attachments"):
         try:
@@ -222,15 +221,71 @@ def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
     )
     if appeal is None:
         raise Http404
+    return _status_page(request, appeal)
+
+
+def _status_page(request, appeal, *, rating_form=None, re_review_form=None, status=200):
+    answer = selectors.citizen_answer(appeal)
     return render(
         request,
         "appeals/appeal_status.html",
         {
             "appeal": appeal,
             "history": selectors.citizen_history(appeal),
-            "answer": selectors.citizen_answer(appeal),
+            "answer": answer,
+            "can_rate": answer is not None and not hasattr(answer, "rating"),
+            "can_ask_re_review": selectors.can_ask_re_review(appeal, answer),
+            "rating_form": rating_form or RatingForm(),
+            "re_review_form": re_review_form or ReReviewForm(),
         },
+        status=status,
     )
+
+
+def _tracked_appeal(request: HttpRequest, tracking_number: str) -> Appeal:
+    if tracking_number not in request.session.get(TRACKED, []):
+        raise Http404
+    appeal = Appeal.objects.filter(tracking_number=tracking_number).first()
+    if appeal is None:
+        raise Http404
+    return appeal
+
+
+@never_cache
+@require_POST
+def rate_answer(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    appeal = _tracked_appeal(request, tracking_number)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rate_answer(appeal_id=appeal.pk, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Thank you: your rating was recorded."))
+        return redirect("appeals:status", tracking_number=tracking_number)
+    return _status_page(request, appeal, rating_form=form, status=400)
+
+
+@never_cache
+@require_POST
+def ask_re_review(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    appeal = _tracked_appeal(request, tracking_number)
+    form = ReReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_re_review(
+                appeal_id=appeal.pk, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Your appeal will be reviewed again; you will be told the result."),
+            )
+        return redirect("appeals:status", tracking_number=tracking_number)
+    return _status_page(request, appeal, re_review_form=form, status=400)
 
 
 @never_cache
