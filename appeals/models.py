@@ -192,6 +192,16 @@ class Appeal(TimeStampedModel):
         blank=True,
         related_name="repeats",
     )
+    # A mass appeal: many applicants, one matter. Members point at the group's lead
+    # appeal, and the lead's approved answer goes to every member.
+    mass_lead = models.ForeignKey(
+        "self",
+        verbose_name=_("mass appeal group"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mass_members",
+    )
     is_imported = models.BooleanField(_("imported from an old register"), default=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
@@ -307,6 +317,7 @@ class Event(models.Model):
         )
         IMPORTED = "imported", _("imported from an old register")
         LINKED_REPEAT = "linked_repeat", _("linked as a repeated appeal")
+        GROUPED = "grouped", _("grouped with a mass appeal")
         ROUTED = "routed", _("sent to the agency")
         FORWARDED = "forwarded", _("forwarded to another body")
         ASSIGNED = "assigned", _("executor assigned")

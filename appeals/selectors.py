@@ -411,3 +411,34 @@ def can_ask_re_review(appeal: Appeal, answer) -> bool:
         return False
     period = dt.timedelta(days=settings.RE_REVIEW_PERIOD_DAYS)
     return timezone.now() <= answer.approved_at + period
+
+
+MASS_SIMILARITY = 0.8
+
+
+def mass_candidates(appeal: Appeal, limit: int = 200) -> list[Appeal]:
+    """Open appeals of other applicants on the same topic with near-identical text:
+    candidates for one mass-appeal group with `appeal` as its lead. Trigram similarity
+    on PostgreSQL; the SQLite demo matches identical texts only."""
+    if not appeal.topic_id or not appeal.text.strip():
+        return []
+    candidates = (
+        Appeal.objects.filter(
+            topic_id=appeal.topic_id,
+            status__in=[Status.REGISTERED, Status.ROUTED, Status.IN_PROGRESS],
+            mass_lead__isnull=True,
+        )
+        .exclude(pk=appeal.pk)
+        .exclude(applicant_name_key=appeal.applicant_name_key)
+    )
+    if connection.vendor == "postgresql":
+        probe = appeal.text[:2000]
+        candidates = (
+            candidates.filter(text__trigram_similar=probe)
+            .annotate(similarity=TrigramSimilarity("text", probe))
+            .filter(similarity__gte=MASS_SIMILARITY)
+            .order_by("-similarity", "pk")
+        )
+    else:
+        candidates = candidates.filter(text=appeal.text).order_by("pk")
+    return list(candidates[:limit])

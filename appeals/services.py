@@ -895,6 +895,7 @@ def approve_answer(*, appeal_id: int, actor: AbstractBaseUser) -> Answer:
             extra={"answer": answer},
             attachment=answer.letter.name,
         )
+        _answer_mass_members(appeal, answer, actor)
     return answer
 
 
@@ -1042,3 +1043,97 @@ def request_re_review(*, appeal_id: int, reason: str) -> ReReview:
             dedup_key=f"re_review:{re_review.pk}:{membership.user_id}",
         )
     return re_review
+
+
+# --- Mass appeals ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def group_mass_appeals(
+    *, lead_id: int, member_ids: Iterable[int], actor: AbstractBaseUser
+) -> list[Appeal]:
+    """A controller groups appeals of many applicants on one matter with a lead appeal:
+    one answer, approved once, goes to all of them."""
+    if not permissions.can_route(actor):
+        raise PermissionDenied
+    open_statuses = [Status.REGISTERED, Status.ROUTED, Status.IN_PROGRESS]
+    ids = sorted({int(i) for i in member_ids} - {lead_id})
+    # Lock in id order, lead included, so two controllers grouping at once cannot
+    # deadlock or split a group.
+    locked = {
+        a.pk: a
+        for a in Appeal.objects.select_for_update()
+        .filter(pk__in=[lead_id, *ids])
+        .order_by("pk")
+    }
+    lead = locked.get(lead_id)
+    if lead is None or lead.status not in open_statuses or lead.mass_lead_id:
+        raise ValidationError(
+            _("The lead appeal of a group must be open and not in a group.")
+        )
+    members = []
+    for member_id in ids:
+        member = locked.get(member_id)
+        if member is None or member.status not in open_statuses or member.mass_lead_id:
+            raise ValidationError(
+                _("Appeal %(number)s cannot join the group.")
+                % {"number": member.registration_number if member else member_id}
+            )
+        if member.mass_members.exists():
+            raise ValidationError(_("A group's lead cannot join another group."))
+        member.mass_lead = lead
+        member.save(update_fields=["mass_lead", "updated_at"])
+        record_event(
+            appeal=member,
+            type=Event.Type.GROUPED,
+            actor=actor,
+            data={"lead_id": lead.pk, "registration_number": lead.registration_number},
+            is_public=False,
+        )
+        members.append(member)
+    return members
+
+
+def _answer_mass_members(lead: Appeal, answer: Answer, actor: AbstractBaseUser) -> int:
+    """The lead's approved answer, for each open member of its group: its own answer
+    row and letter in its own language, closed with the same outcome, notified."""
+    members = Appeal.objects.select_for_update().filter(
+        mass_lead=lead,
+        status__in=[Status.REGISTERED, Status.ROUTED, Status.IN_PROGRESS],
+    )
+    count = 0
+    for member in members:
+        copy = Answer.objects.create(
+            appeal=member,
+            agency=answer.agency,
+            author=answer.author,
+            text=answer.text,
+            outcome=answer.outcome,
+            state=Answer.State.APPROVED,
+            approved_by=actor,
+            approved_at=answer.approved_at,
+        )
+        letter = letters.render_answer_letter(appeal=member, answer=copy)
+        copy.letter.save(
+            f"answer-{member.registration_number}.pdf", ContentFile(letter), save=False
+        )
+        _stored_files.get().append((copy.letter.storage, copy.letter.name))
+        copy.save(update_fields=["letter"])
+        member.status = Status.CLOSED
+        member.outcome = answer.outcome
+        member.closed_at = answer.approved_at
+        member.save()
+        record_event(
+            appeal=member,
+            type=Event.Type.ANSWERED,
+            actor=actor,
+            data={"answer_id": copy.pk, "outcome": copy.outcome, "mass_lead": lead.pk},
+        )
+        notifications.queue(
+            appeal=member,
+            template="answered",
+            extra={"answer": copy},
+            attachment=copy.letter.name,
+        )
+        count += 1
+    return count

@@ -48,6 +48,18 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         try:
+            if action == "group":
+                members = services.group_mass_appeals(
+                    lead_id=appeal.pk,
+                    member_ids=request.POST.getlist("members"),
+                    actor=request.user,
+                )
+                messages.success(
+                    request,
+                    _("%(count)s appeals were grouped with this one.")
+                    % {"count": len(members)},
+                )
+                return redirect("staff:route", pk=appeal.pk)
             if action == "forward":
                 forward_form = ForwardForm(request.POST)
                 if forward_form.is_valid():
@@ -93,6 +105,8 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
             "forward_form": forward_form,
             "history": selectors.staff_history(appeal),
             "data_accesses": selectors.data_accesses(appeal),
+            "mass_candidates": selectors.mass_candidates(appeal),
+            "mass_members": appeal.mass_members.all(),
             "attachments": appeal.attachments.all(),
         },
         status=status,

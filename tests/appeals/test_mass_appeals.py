@@ -1,0 +1,106 @@
+"""Mass appeals: many applicants, one matter, one answer, each notified in their own
+language."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from agencies.models import Agency
+from appeals import selectors, services
+from appeals.models import Appeal, Notification, Status
+from tests.factories import AgencyFactory, TopicFactory, staff_member
+
+pytestmark = pytest.mark.django_db
+TEXT = "Просим отремонтировать дорогу по улице Ахунбаева: ямы глубиной до полуметра."
+
+
+@pytest.fixture
+def setting():
+    health = AgencyFactory(
+        slug="bishkek-mayor",
+        code="BSM",
+        name_ru="Мэрия",
+        name_ky="Мэрия",
+        name_en="City Hall",
+    )
+    topic = TopicFactory(code="roads")
+    people = {
+        "clerk": staff_member("clerk"),
+        "controller": staff_member("controller"),
+        "head": staff_member("head", health),
+        "executor": staff_member("executor", health),
+    }
+    appeals = []
+    for i, language in enumerate(["ru", "ky", "en", "ru"]):
+        appeal, _ = services.register_paper_appeal(
+            actor=people["clerk"],
+            agency=Agency.objects.get(slug="gov-apparatus"),
+            channel="other",
+            delivery="post",
+            form="written",
+            kind="proposal",
+            topic=topic,
+            applicant_name=f"Житель {i}",
+            applicant_email=f"resident{i}@example.kg",
+            text=TEXT,
+            language=language,
+            received_at=timezone.now(),
+        )
+        appeals.append(appeal)
+    return health, people, appeals
+
+
+def test_near_identical_appeals_of_other_applicants_are_candidates(setting):
+    _, _, appeals = setting
+    assert {a.pk for a in selectors.mass_candidates(appeals[0])} == {
+        a.pk for a in appeals[1:]
+    }
+
+
+def test_one_approved_answer_goes_to_every_member_in_their_language(setting):
+    health, people, appeals = setting
+    lead, members = appeals[0], appeals[1:]
+    services.group_mass_appeals(
+        lead_id=lead.pk, member_ids=[m.pk for m in members], actor=people["controller"]
+    )
+    services.route_appeal(appeal_id=lead.pk, actor=people["controller"], lead=health)
+    services.assign_executor(
+        appeal_id=lead.pk, actor=people["head"], executor=people["executor"]
+    )
+    services.save_answer_draft(
+        appeal_id=lead.pk,
+        actor=people["executor"],
+        text="Ремонт улицы Ахунбаева включён в план на весну.",
+        outcome="supported",
+        submit=True,
+    )
+    services.approve_answer(appeal_id=lead.pk, actor=people["head"])
+    for appeal in Appeal.objects.filter(pk__in=[a.pk for a in appeals]):
+        assert appeal.status == Status.CLOSED and appeal.outcome == "supported"
+        answer = appeal.answers.get(state="approved")
+        assert answer.letter and answer.text.startswith("Ремонт улицы")
+    notices = Notification.objects.filter(template="answered")
+    assert notices.count() == 4
+    assert sorted(notices.values_list("language", flat=True)) == [
+        "en",
+        "ky",
+        "ru",
+        "ru",
+    ]
+
+
+def test_only_controllers_group_and_a_member_joins_one_group(setting):
+    _, people, appeals = setting
+    with pytest.raises(PermissionDenied):
+        services.group_mass_appeals(
+            lead_id=appeals[0].pk, member_ids=[appeals[1].pk], actor=people["head"]
+        )
+    services.group_mass_appeals(
+        lead_id=appeals[0].pk, member_ids=[appeals[1].pk], actor=people["controller"]
+    )
+    with pytest.raises(ValidationError):
+        services.group_mass_appeals(
+            lead_id=appeals[2].pk,
+            member_ids=[appeals[1].pk],
+            actor=people["controller"],
+        )
