@@ -21,7 +21,5 @@ class LoggingBackend:
 
 
 def send(phone: str, text: str) -> None:
-    backend = import_string(
-        getattr(settings, "SMS_BACKEND", "appeals.sms.LoggingBackend")
-    )()
+    backend = import_string(settings.SMS_BACKEND)()
     backend.send(phone, text)

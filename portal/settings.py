@@ -196,6 +196,8 @@ if EMAIL_URL.startswith("filemail://"):
     )
 else:
     globals().update(environ.Env.email_url_config(EMAIL_URL))
+# SMS to citizens who gave only a phone: a class with send(phone, text).
+SMS_BACKEND = env.str("SMS_BACKEND", default="appeals.sms.LoggingBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@appeals.gov.kg")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
