@@ -18,11 +18,13 @@ MENU = [
     ("staff:register_oral", _("Register an oral appeal"), {Role.CLERK}),
     ("staff:controllers_queue", _("Appeals to route"), {Role.CONTROLLER}),
     ("staff:inbox", _("Agency inbox"), {Role.HEAD, Role.EXECUTOR}),
+    ("staff:figures", _("Figures"), {Role.CONTROLLER, Role.HEAD, Role.MANAGER}),
     (
         "staff:journal",
         _("Registration journal"),
         {Role.CLERK, Role.CONTROLLER, Role.MANAGER, Role.HEAD},
     ),
+    ("reports:manager", _("Reports"), {Role.MANAGER, Role.CONTROLLER, Role.HEAD}),
 ]
 
 

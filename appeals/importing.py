@@ -332,6 +332,17 @@ def _check_row(
 ) -> tuple[list[str], ImportRow | None]:
     values = raw.values
     reasons: list[str] = []
+    # PostgreSQL cannot store a NUL character in text: refuse it here, by column.
+    nul_columns = [
+        name
+        for name, value in values.items()
+        if isinstance(value, str) and "\x00" in value
+    ]
+    if nul_columns:
+        return [
+            _("column %(column)s contains a NUL character") % {"column": name}
+            for name in nul_columns
+        ], None
     if raw.extra_values:
         reasons.append(
             _("%(count)d values beyond the last column of the header")

@@ -272,6 +272,12 @@ class Appeal(TimeStampedModel):
                     status__in=["registered", "routed", "in_progress", "re_review"]
                 ),
             ),
+            # Figures: appeals answered (closed) in a period.
+            models.Index(
+                fields=["closed_at"],
+                name="appeal_closed_at_idx",
+                condition=Q(status="closed"),
+            ),
             # Earlier appeals of the same applicant (repeats).
             models.Index(fields=["applicant_name_key"], name="appeal_applicant_idx"),
             # Registration journal of one agency, newest first (keyset pagination).
@@ -352,7 +358,11 @@ class Event(models.Model):
         verbose_name = _("history event")
         verbose_name_plural = _("history events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["appeal", "at"], name="event_appeal_at_idx")]
+        indexes = [
+            models.Index(fields=["appeal", "at"], name="event_appeal_at_idx"),
+            # Figures: events of one type in a period (returns, escalations).
+            models.Index(fields=["type", "at"], name="event_type_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.appeal_id} {self.type} {self.at:%Y-%m-%d %H:%M}"

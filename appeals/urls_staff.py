@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import inbox, journal, routing, staff
+from .views import dashboard, inbox, journal, routing, staff
 
 app_name = "staff"
 
@@ -28,6 +28,8 @@ urlpatterns = [
     path("routing/<int:pk>/", routing.route, name="route"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/", inbox.work, name="work"),
+    path("figures/", dashboard.figures, name="figures"),
+    path("figures/appeals/", dashboard.figure_appeals, name="figure_appeals"),
     path("journal/", journal.journal, name="journal"),
     path("journal/export.<str:fmt>", journal.export, name="journal_export"),
 ]

@@ -34,6 +34,17 @@ app.conf.beat_schedule = {
         "task": "appeals.tasks.weekly_digest",
         "schedule": crontab(hour=8, minute=0, day_of_week=1),
     },
+    # At 03:00 on the first day of January, April, July and October: archives the
+    # reports of the quarter that has just ended (skips what is archived already).
+    "archive-quarter": {
+        "task": "reports.tasks.archive_quarter",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+    # Every night at 02:30: removes expired sessions from the database.
+    "clear-expired-sessions": {
+        "task": "portal.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Every hour: removes files of filing forms that were never sent (after a day).
     "purge-stale-uploads": {
         "task": "appeals.tasks.purge_stale_uploads",

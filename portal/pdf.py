@@ -1,32 +1,42 @@
 """PDF rendering with WeasyPrint: A4, fonts with the Kyrgyz letters, static files read
 from disk (never fetched over the network)."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+STATIC_PREFIX = "file:///static/"
 
 
-def _url_fetcher(url: str, timeout: int = 10, ssl_context=None):
-    from weasyprint.urls import default_url_fetcher
+class StaticFilesFetcher(URLFetcher):
+    """Resolves /static/... to the project's files; refuses everything else but data:
+    URIs, so a PDF never reaches the network (the portal runs in a closed network)."""
 
-    prefix = "file:///static/"
-    if url.startswith(prefix):
-        relative = url[len(prefix) :]
-        path = finders.find(relative) or str(settings.STATIC_ROOT / relative)
-        return default_url_fetcher(f"file://{path}")
-    if url.startswith(("data:", "file://")):
-        return default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)
-    raise ValueError(f"PDF rendering refuses to fetch {url!r}")
+    def __init__(self):
+        super().__init__(allowed_protocols={"file", "data"})
+
+    def fetch(self, url, headers=None):
+        if url.startswith(STATIC_PREFIX):
+            relative = url[len(STATIC_PREFIX) :]
+            path = finders.find(relative) or str(Path(settings.STATIC_ROOT) / relative)
+            url = Path(path).resolve().as_uri()
+        elif not url.startswith("data:"):
+            raise ValueError(f"PDF rendering refuses to fetch {url!r}")
+        return super().fetch(url, headers)
 
 
 def render(
     template: str, context: dict, *, request: HttpRequest | None = None
 ) -> bytes:
-    from weasyprint import HTML
-
     html = render_to_string(template, context, request=request)
-    return HTML(string=html, base_url="file:///", url_fetcher=_url_fetcher).write_pdf()
+    return HTML(
+        string=html, base_url="file:///", url_fetcher=StaticFilesFetcher()
+    ).write_pdf()
 
 
 def response(content: bytes, *, filename: str, inline: bool = False) -> HttpResponse:

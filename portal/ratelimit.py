@@ -2,9 +2,12 @@
 across web processes)."""
 
 import hashlib
+import logging
 
 from django.core.cache import cache
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 def client_id(request: HttpRequest) -> str:
@@ -18,7 +21,19 @@ def _key(scope: str, subject: str) -> str:
 
 
 def hit(scope: str, subject: str, *, limit: int, window: int) -> bool:
-    """Count one attempt; True while the subject stays within `limit` per `window` s."""
+    """Count one attempt; True while the subject stays within `limit` per `window` s.
+
+    When the cache (Redis) is down the limit is not enforced: losing a citizen's
+    appeal to a cache outage would be worse than letting a few extra through.
+    """
+    try:
+        return _hit(scope, subject, limit=limit, window=window)
+    except Exception as exc:  # the cache is down: fail open, loudly
+        logger.warning("rate limit %s not enforced, cache unavailable: %r", scope, exc)
+        return True
+
+
+def _hit(scope: str, subject: str, *, limit: int, window: int) -> bool:
     key = _key(scope, subject)
     if cache.add(key, 1, timeout=window):
         return True

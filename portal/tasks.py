@@ -14,3 +14,13 @@ def record_heartbeat(worker: str = "") -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker=worker or socket.gethostname(), defaults={"seen_at": timezone.now()}
     )
+
+
+@shared_task(name="portal.tasks.clear_expired_sessions", ignore_result=True)
+def clear_expired_sessions() -> None:
+    """Sessions live in the database: remove the expired ones."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

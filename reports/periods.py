@@ -6,6 +6,7 @@ A label is what a manager types and what the JSON keys carry: `2020-Q1`..`2020-Q
 appeals are counted by `Appeal.received_on`, which is already the Bishkek date.
 """
 
+import calendar
 import datetime as dt
 import re
 
@@ -17,9 +18,10 @@ from reports.report import Period
 
 _YEAR = r"(?P<year>[1-9][0-9]{3})"
 _NAMED = re.compile(rf"^{_YEAR}(?:-(?P<part>Q[1-4]|H[12]|9M))?$")
-_RANGE = re.compile(
-    r"^(?P<start>[0-9]{4}-[0-9]{2}-[0-9]{2})\.\.(?P<end>[0-9]{4}-[0-9]{2}-[0-9]{2})$"
-)
+# Years from 1000, in ranges as in named periods, so that every period accepted has a
+# year before it that `date` can hold.
+_DAY = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"
+_RANGE = re.compile(rf"^(?P<start>{_DAY})\.\.(?P<end>{_DAY})$")
 
 # The first and last month of each named part of a year.
 _MONTHS = {
@@ -35,8 +37,7 @@ _MONTHS = {
 
 
 def _last_day(year: int, month: int) -> dt.date:
-    first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
-    return first_of_next - dt.timedelta(days=1)
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _named(year: int, part: str | None) -> Period:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone, translation
@@ -21,6 +21,7 @@ from appeals.models import (
     Form,
     Kind,
     Outcome,
+    Rating,
     Status,
 )
 from reports.narrative import narrative
@@ -184,17 +185,10 @@ OUTCOME_ORDER = (
 ANSWERED_OUTCOMES = (Outcome.SUPPORTED, Outcome.EXPLAINED, Outcome.NOT_SUPPORTED)
 OPEN_STATUSES = REGISTERED_STATUSES  # registered, routed, in progress, re-review
 
-# Codes of the rows that stand for "no value": they never clash with a real code
-# (kinds and outcomes are fixed; topic codes and agency slugs are slugs with hyphens).
+# Codes of the rows that stand for "no value"; no kind or outcome is coded so, and a
+# topic code of the classifier should not be either.
 NOT_STATED = "not_stated"  # kind or topic left empty
 NOT_RECORDED = "not_recorded"  # a closed archival record with no outcome kept
-
-# Timeliness of one appeal, computed in SQL (see _timeliness).
-ON_TIME = "on_time"
-LATE = "late"
-OPEN_OVERDUE = "open_overdue"
-OPEN_IN_TIME = "open_in_time"
-NO_DEADLINE = "no_deadline"  # closed without an answer, or answered with no due date
 
 
 def agency_scope(agency: Agency, *, with_subordinates: bool) -> list[int]:
@@ -209,11 +203,14 @@ def agency_scope(agency: Agency, *, with_subordinates: bool) -> list[int]:
         "pk", "parent_id"
     ):
         children[parent_id].append(pk)
-    scope, todo = [], [agency.pk]
+    scope: list[int] = []
+    seen: set[int] = set()
+    todo = [agency.pk]
     while todo:
         pk = todo.pop()
-        if pk in scope:  # a loop in the data must not hang the report
+        if pk in seen:  # a loop in the data must not hang the report
             continue
+        seen.add(pk)
         scope.append(pk)
         todo.extend(children[pk])
     return scope
@@ -239,27 +236,32 @@ def _scoped_appeals(agency_ids: list[int] | None) -> QuerySet[Appeal]:
     )
 
 
-def _timeliness(today: dt.date) -> Case:
-    """One of ON_TIME, LATE, OPEN_OVERDUE, OPEN_IN_TIME, NO_DEADLINE per appeal.
+def _timeliness(today: dt.date) -> dict[str, Count]:
+    """Conditional counts: answered, answered on time, open, open and overdue (the
+    Bishkek day of closing is the costly part, so it is computed once a row).
 
     Answered on time: closed with an answer (supported, explained, not supported) on a
     Bishkek day no later than the due date. Answered late: closed with an answer after
     it. Open and overdue: still open (registered, routed, in progress, re-review) with a
     due date before `today`; open in time: every other open appeal. The last answer
     and the due date in force count: a re-review sets a new deadline and a new answer.
+    Appeals closed without an answer (forwarded, left without consideration, archival
+    records) had no review deadline to meet and are in none of these.
     """
     closed_on = TruncDate("closed_at", tzinfo=BISHKEK)
     answered = Q(
         status=Status.CLOSED, outcome__in=ANSWERED_OUTCOMES, due_on__isnull=False
     )
-    return Case(
-        When(status__in=OPEN_STATUSES, due_on__lt=today, then=Value(OPEN_OVERDUE)),
-        When(status__in=OPEN_STATUSES, then=Value(OPEN_IN_TIME)),
-        When(~answered, then=Value(NO_DEADLINE)),
-        When(LessThanOrEqual(closed_on, F("due_on")), then=Value(ON_TIME)),
-        default=Value(LATE),
-        output_field=CharField(),
-    )
+    open_ = Q(status__in=OPEN_STATUSES)
+    return {
+        "on_time": Count(
+            "id", filter=answered & Q(LessThanOrEqual(closed_on, F("due_on")))
+        ),
+        "answered": Count("id", filter=answered),  # late = answered - on time
+        "open": Count("id", filter=open_),
+        "overdue": Count("id", filter=open_ & Q(due_on__lt=today)),
+        "closed": Count("id", filter=Q(status=Status.CLOSED)),
+    }
 
 
 def _rows(counts: dict[str, int], labels: dict[str, str]) -> list[Row]:
@@ -306,47 +308,58 @@ def _ranked(counts: dict, names: dict, not_stated: str | None) -> list[Row]:
 
 
 def _ratings(appeals: QuerySet[Appeal]) -> Ratings:
-    """Citizens' ratings of the answers to `appeals`.
+    """Citizens' ratings of the answers to `appeals`, in one query.
 
-    Seam for issue 9: there is no Rating model yet, so this is empty. When
-    appeals.models.Rating exists, aggregate here in one query over
-    Rating.objects.filter(appeal__in=appeals): Count, Avg of the score and the share
-    of "the answer addressed my question" (with `share()`).
+    Every rating counts: an appeal answered again after a re-review may carry one
+    rating per answer. The average score (1 to 5) and the share who said the answer
+    addressed their question have one decimal, half up; both None without ratings.
     """
-    return Ratings()
+    figures = Rating.objects.filter(appeal__in=appeals.values("pk")).aggregate(
+        count=Count("id"),
+        total=Sum("score"),
+        addressed=Count("id", filter=Q(addressed=True)),
+    )
+    count = figures["count"]
+    if not count:
+        return Ratings()
+    return Ratings(
+        count=count,
+        average=(Decimal(figures["total"]) / count).quantize(
+            ONE_DECIMAL, rounding=ROUND_HALF_UP
+        ),
+        addressed_share=share(figures["addressed"], count),
+    )
 
 
 def _block(*, period: Period, agency_ids: list[int] | None, today: dt.date) -> Block:
-    """The figures of one period: three grouped queries and two small lookups."""
+    """The figures of one period: two grouped counts, the ratings, and the names of
+    the topics and agencies met."""
     appeals = _scoped_appeals(agency_ids).filter(
         received_on__range=(period.start, period.end)
     )
-    # One pass for everything with few values: channel, form, kind, outcome and
-    # timeliness together have at most a few hundred combinations.
+    # Two passes over the period's rows, each grouped by columns with few values, so
+    # PostgreSQL aggregates in a small hash table (a CASE in the GROUP BY made it sort
+    # millions of rows on disk instead).
     by_channel_form: dict[tuple[str, str], int] = defaultdict(int)
     by_kind: dict[str, int] = defaultdict(int)
     by_outcome: dict[str, int] = defaultdict(int)
     timeliness: dict[str, int] = defaultdict(int)
-    for row in appeals.values(
-        "channel", "form", "kind", "outcome", timeliness=_timeliness(today)
-    ).annotate(count=Count("id")):
-        count = row["count"]
-        by_channel_form[(row["channel"], row["form"])] += count
-        by_kind[row["kind"] or NOT_STATED] += count
-        timeliness[row["timeliness"]] += count
-        if row["timeliness"] not in (OPEN_OVERDUE, OPEN_IN_TIME):  # closed
-            by_outcome[row["outcome"] or NOT_RECORDED] += count
+    for row in appeals.values("channel", "form", "kind", "outcome").annotate(
+        count=Count("id"), **_timeliness(today)
+    ):
+        by_channel_form[(row["channel"], row["form"])] += row["count"]
+        by_kind[row["kind"] or NOT_STATED] += row["count"]
+        for name in ("on_time", "answered", "open", "overdue"):
+            timeliness[name] += row[name]
+        if row["closed"]:  # an archival record may be closed with no outcome kept
+            by_outcome[row["outcome"] or NOT_RECORDED] += row["closed"]
 
-    by_topic = {
-        row["topic_id"]: row["count"]
-        for row in appeals.values("topic_id").annotate(count=Count("id"))
-    }
-    by_agency = {
-        row["lead_agency_id"]: row["count"]
-        for row in appeals.filter(lead_agency__isnull=False)
-        .values("lead_agency_id")
-        .annotate(count=Count("id"))
-    }
+    by_topic: dict[int | None, int] = defaultdict(int)
+    by_agency: dict[int, int] = defaultdict(int)
+    for row in appeals.values("topic_id", "lead_agency_id").annotate(count=Count("id")):
+        by_topic[row["topic_id"]] += row["count"]
+        if row["lead_agency_id"] is not None:
+            by_agency[row["lead_agency_id"]] += row["count"]
     topics = Topic.objects.in_bulk([pk for pk in by_topic if pk is not None])
     agencies = Agency.objects.in_bulk(list(by_agency))
 
@@ -383,10 +396,10 @@ def _block(*, period: Period, agency_ids: list[int] | None, today: dt.date) -> B
         ),
         by_outcome=_rows(by_outcome, outcome_labels),
         timeliness=Timeliness(
-            answered_on_time=timeliness[ON_TIME],
-            answered_late=timeliness[LATE],
-            open_overdue=timeliness[OPEN_OVERDUE],
-            open_in_time=timeliness[OPEN_IN_TIME],
+            answered_on_time=timeliness["on_time"],
+            answered_late=timeliness["answered"] - timeliness["on_time"],
+            open_overdue=timeliness["overdue"],
+            open_in_time=timeliness["open"] - timeliness["overdue"],
         ),
         ratings=_ratings(appeals),
     )

@@ -3,13 +3,14 @@ report laid out as sections of lines, numbers in the language's format, file nam
 
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from reports.periods import period_title
 from reports.report import Block, IntakeReport, Period, Row
+from reports.selectors import share
 
 FORMATS = ("pdf", "xlsx", "csv", "json")
 CONTENT_TYPES = {
@@ -18,11 +19,10 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
 }
-ONE_DECIMAL = Decimal("0.1")
-
 # What a line's numbers mean: appeals counted (with their share of the section), a
 # per cent on its own, or an average rating. Renderers place and format them by it.
 COUNT, PERCENT, SCORE = "count", "percent", "score"
+DASH = "—"  # printed where a line has no share (oral appeals) or no figure yet
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,21 @@ class Line:
 
 @dataclass(frozen=True)
 class Section:
-    code: str  # stable: by_channel, oral, by_kind, ..., timeliness, ratings
+    code: str  # stable: by_channel, by_kind, ..., timeliness, ratings
     title: str  # in the report's language
     lines: list[Line]
+    count_heading: str = ""  # what the count column counts, in the report's language
 
 
 def number(value, language: str, decimals: int | None = None) -> str:
-    """A number as the language writes it: "16,5" in ky and ru, "16.5" in en."""
+    """A number as the language writes it: "16,5" and "1 145" (no-break space) in ky
+    and ru, "16.5" and "1,145" in en; grouped like the narrative's figures."""
     if value is None:
         return ""
     with translation.override(language):
-        return formats.number_format(value, decimal_pos=decimals, use_l10n=True)
+        return formats.number_format(
+            value, decimal_pos=decimals, use_l10n=True, force_grouping=True
+        )
 
 
 def percent(value, language: str) -> str:
@@ -61,15 +65,6 @@ def percent(value, language: str) -> str:
         return ""
     text = number(value, language, 1)
     return f"{text}%" if language == "en" else f"{text}\xa0%"
-
-
-def share(count: int, total: int) -> Decimal:
-    """Per cent of the total, one decimal, half up (as the selectors round)."""
-    if not total:
-        return Decimal("0.0")
-    return (Decimal(count) * 100 / Decimal(total)).quantize(
-        ONE_DECIMAL, rounding=ROUND_HALF_UP
-    )
 
 
 def period_words(period: Period, language: str) -> str:
@@ -132,6 +127,7 @@ def _timeliness(current: Block, previous: Block) -> list[Line]:
         "open_overdue": _("Open and overdue"),
         "open_in_time": _("Open, not yet due"),
     }
+    # Shares of the appeals that had a deadline (archival imports have none).
     now = vars(current.timeliness)
     before = vars(previous.timeliness) if previous.timeliness else {}
     now_total = sum(now.values())
@@ -182,6 +178,7 @@ def sections(report: IntakeReport) -> list[Section]:
     A breakdown with nothing in either period is left out."""
     current, previous = report.current, report.previous
     with translation.override(report.language):
+        received = _("Received")
         result = [
             Section(
                 "by_channel",
@@ -194,42 +191,90 @@ def sections(report: IntakeReport) -> list[Section]:
                         current.written_total,
                         previous.written_total,
                     ),
-                ],
-            ),
-            Section(
-                "oral",
-                _("Oral appeals"),
-                [
+                    # One figure beside the written ones, as the chancellery
+                    # publishes it; not part of the written total.
                     Line(
                         code="oral_total",
                         label=_("Oral appeals"),
                         count=current.oral_total,
                         previous_count=previous.oral_total,
                         is_total=True,
-                    )
+                    ),
                 ],
+                received,
             ),
         ]
-        for code, title, now, before in (
-            ("by_kind", _("By kind"), current.by_kind, previous.by_kind),
-            ("by_topic", _("By topic"), current.by_topic, previous.by_topic),
+        for code, title, now, before, heading in (
+            ("by_kind", _("By kind"), current.by_kind, previous.by_kind, received),
+            ("by_topic", _("By topic"), current.by_topic, previous.by_topic, received),
             (
                 "by_agency",
                 _("By agency routed to"),
                 current.by_agency,
                 previous.by_agency,
+                received,
             ),
-            ("by_outcome", _("By outcome"), current.by_outcome, previous.by_outcome),
+            (
+                "by_outcome",
+                _("By outcome"),
+                current.by_outcome,
+                previous.by_outcome,
+                _("Appeals"),
+            ),
         ):
             if now or before:
-                result.append(Section(code, title, _paired(now, before)))
+                result.append(Section(code, title, _paired(now, before), heading))
         timeliness = _timeliness(current, previous)
         if timeliness:
-            result.append(Section("timeliness", _("Timeliness"), timeliness))
+            result.append(
+                Section("timeliness", _("Timeliness"), timeliness, _("Appeals"))
+            )
         ratings = _ratings(current, previous)
         if ratings:
             result.append(Section("ratings", _("Citizens' ratings"), ratings))
     return result
+
+
+def _share(value, language: str) -> str:
+    return DASH if value is None else number(value, language, 1)
+
+
+def _cells(line: Line, language: str) -> list[str]:
+    """The figures of a line as printed: count and share, then last year's."""
+    return [
+        number(line.count, language),
+        _share(line.share, language),
+        number(line.previous_count, language),
+        _share(line.previous_share, language),
+    ]
+
+
+def _values(line: Line, language: str) -> list[str]:
+    """One figure a period (the ratings): a count, a per cent or an average."""
+    if line.unit == SCORE:
+        return [_share(line.value, language), _share(line.previous_value, language)]
+    if line.unit == PERCENT:
+        return [_share(line.share, language), _share(line.previous_share, language)]
+    return [number(line.count, language), number(line.previous_count, language)]
+
+
+def _display(section: Section, language: str) -> dict:
+    one_figure = section.code == "ratings"
+    rows = [
+        {
+            "line": line,
+            "cells": (_values if one_figure else _cells)(line, language),
+        }
+        for line in section.lines
+    ]
+    return {"section": section, "rows": rows}
+
+
+def display_tables(report: IntakeReport) -> list[dict]:
+    """The sections with every figure written the report language's way, for the
+    PDF and the managers' preview: [{"section", "rows": [{"line", "cells"}]}]."""
+    with translation.override(report.language):
+        return [_display(section, report.language) for section in sections(report)]
 
 
 def scope_slug(report: IntakeReport) -> str:

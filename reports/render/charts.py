@@ -1,13 +1,14 @@
-"""Charts of the intake report as SVG strings, drawn with matplotlib: text stays text
+"""Charts of the intake report as inline SVG, drawn with matplotlib: text stays text
 (selectable, extractable, set in DejaVu Sans, which has ң ө ү)."""
 
-import base64
 import io
+import re
 import textwrap
 from collections.abc import Sequence
 
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from reports.report import IntakeReport
@@ -18,34 +19,59 @@ CURRENT_COLOUR = "#0b3d6e"  # the letterhead's blue
 PREVIOUS_COLOUR = "#9db7d3"
 WIDTH_INCHES = 6.6  # the A4 page's text width (170 mm) less a little air
 RC = {
+    # Browsers without DejaVu Sans fall back to another sans-serif.
     "font.family": ["DejaVu Sans"],
     "font.sans-serif": ["DejaVu Sans"],
     "font.size": 8.5,
     "svg.fonttype": "none",  # <text> elements, not glyph outlines
     "svg.hashsalt": "intake-report",  # the same figures give the same file
     "axes.edgecolor": "#555555",
-    "axes.labelcolor": "#000000",
     "xtick.color": "#333333",
     "ytick.color": "#000000",
 }
 
+TAG = re.compile(r"<[^<>]+>")  # text nodes have < and > escaped: tags only
+STYLE = re.compile(r'style="([^"]*)"')
+ID = re.compile(r'\sid="([^"]+)"')
+REFERENCE = re.compile(r'(url\(#|href="#)([^)"]+)')
 
-def _svg(figure, *, title: str) -> str:
+
+def _presentation_attributes(match: re.Match) -> str:
+    declarations = [part.split(":", 1) for part in match[1].split(";") if ":" in part]
+    return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in declarations)
+
+
+def _svg(figure, *, name: str, title: str) -> str:
+    """The figure as an <svg> element to write inline into HTML (the PDF's and the
+    public page's). matplotlib writes a standalone file; inline, its style
+    attributes and its <style> would be read as the page's CSS (WeasyPrint warns on
+    each), and two charts would repeat each other's ids. So: presentation attributes
+    instead of styles, only the ids something refers to, prefixed with the chart's
+    name, and no prolog or metadata."""
     out = io.StringIO()
     figure.savefig(out, format="svg", metadata={"Date": None})
     svg = out.getvalue()
-    # Inline in HTML: no XML prolog or doctype; named for screen readers.
     svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
+    svg = re.sub(r"\s*<style[^>]*>.*?</style>", "", svg, flags=re.DOTALL)
+    referenced = {match[2] for match in REFERENCE.finditer(svg)}
+
+    def tag(match: re.Match) -> str:
+        text = STYLE.sub(_presentation_attributes, match[0])
+        text = ID.sub(
+            lambda m: f' id="{name}-{m[1]}"' if m[1] in referenced else "", text
+        )
+        return REFERENCE.sub(lambda m: f"{m[1]}{name}-{m[2]}", text)
+
+    svg = TAG.sub(tag, svg)
+    # What the dropped <style> said, said once on the root and inherited; img-fluid
+    # (Bootstrap: max-width 100%, height auto) shrinks it on narrow screens.
     return svg.replace(
-        "<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1
+        "<svg ",
+        f'<svg class="chart-svg img-fluid" role="img" aria-label="{escape(title)}" '
+        'stroke-linejoin="round" stroke-linecap="butt" ',
+        1,
     ).strip()
-
-
-def data_uri(svg: str) -> str:
-    """An SVG as an <img> source. Drawn from an image, the SVG keeps its own styles
-    and ids to itself: inline, WeasyPrint reads its style attributes as the page's
-    CSS and two charts would repeat each other's ids."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def paired_bars(
@@ -56,6 +82,7 @@ def paired_bars(
     shares: Sequence | None,
     previous_shares: Sequence | None,
     legend: tuple[str, str],
+    name: str,
     title: str,
     language: str,
 ) -> str:
@@ -106,18 +133,15 @@ def paired_bars(
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
         axes.legend(
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            ncol=2,
-            frameon=False,
+            loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False
         )
-        return _svg(figure, title=title)
+        return _svg(figure, name=name, title=title)
 
 
-def _chart_of(lines: list[Line], report: IntakeReport, title: str) -> str:
+def _chart_of(lines: list[Line], report: IntakeReport, name: str, title: str) -> str:
     language = report.language
     return paired_bars(
-        labels=[line.label for line in lines],
+        labels=[capfirst(line.label) for line in lines],  # as in the tables
         counts=[line.count for line in lines],
         previous_counts=[line.previous_count for line in lines],
         shares=[line.share for line in lines],
@@ -126,6 +150,7 @@ def _chart_of(lines: list[Line], report: IntakeReport, title: str) -> str:
             period_words(report.current.period, language),
             period_words(report.previous.period, language),
         ),
+        name=name,
         title=title,
         language=language,
     )
@@ -138,12 +163,16 @@ def report_charts(report: IntakeReport) -> dict[str, str]:
     with translation.override(report.language):
         channels = [line for line in by_code["by_channel"].lines if not line.is_total]
         charts = {
-            "channels": _chart_of(channels, report, _("Written appeals by channel")),
+            "channels": _chart_of(
+                channels, report, "channels", _("Written appeals by channel")
+            ),
             "outcomes": "",
         }
         outcomes = by_code.get("by_outcome")
         if outcomes and any(
             line.count or line.previous_count for line in outcomes.lines
         ):
-            charts["outcomes"] = _chart_of(outcomes.lines, report, _("By outcome"))
+            charts["outcomes"] = _chart_of(
+                outcomes.lines, report, "outcomes", _("By outcome")
+            )
     return charts

@@ -95,6 +95,8 @@ CASES = {
     "journal_xlsx": Case("staff:journal_export", "xlsx"),
     "answer_letter": Case("appeals:answer_letter", "answered"),
     "staff_answer_letter": Case("staff:answer_letter", "answer"),
+    "figures": Case("staff:figures"),
+    "figure_appeals": Case("staff:figure_appeals", query="?figure=received"),
 }
 
 L, H, F = LOGIN, HIDDEN, FORBIDDEN
@@ -130,6 +132,9 @@ EXPECTED = {
     "answer_letter":        (H,  OK, H,    H,    H,    H,    H,    H,    H,    H,    H,    H,    H),
     # Staff download the letter through their own permission-checked view.
     "staff_answer_letter":  (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   OK,   F,    F),
+    # Figures: controllers, heads (their agency) and managers; lists stay in scope.
+    "figures":              (L,  L,  OK,   F,    F,    OK,   F,    F,    OK,   F,    OK,   F,    F),
+    "figure_appeals":       (L,  L,  OK,   F,    F,    OK,   F,    F,    OK,   F,    OK,   F,    F),
 }
 # fmt: on
 

@@ -32,7 +32,9 @@ def people(health):
 
 def _answer(appeal, people, health, outcome="not_supported"):
     services.route_appeal(appeal_id=appeal.pk, actor=people["controller"], lead=health)
-    services.assign_executor(appeal_id=appeal.pk, actor=people["head"], executor=people["executor"])
+    services.assign_executor(
+        appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
+    )
     services.save_answer_draft(
         appeal_id=appeal.pk,
         actor=people["executor"],
@@ -57,14 +59,18 @@ def answered(people, health):
         language="ru",
         received_at=timezone.now(),
     )
-    Appeal.objects.filter(pk=appeal.pk).update(access_code_hash=codes.hash_access_code(CODE))
+    Appeal.objects.filter(pk=appeal.pk).update(
+        access_code_hash=codes.hash_access_code(CODE)
+    )
     _answer(appeal, people, health)
     appeal.refresh_from_db()
     return appeal
 
 
 def test_citizen_rates_the_answer_once(answered):
-    services.rate_answer(appeal_id=answered.pk, score=2, addressed=False, comment="Отписка")
+    services.rate_answer(
+        appeal_id=answered.pk, score=2, addressed=False, comment="Отписка"
+    )
     rating = Rating.objects.get()
     assert (rating.score, rating.addressed) == (2, False)
     with pytest.raises(ValidationError):
@@ -95,8 +101,12 @@ def test_there_is_nothing_to_rate_before_an_answer(people):
         services.rate_answer(appeal_id=appeal.pk, score=3, addressed=True)
 
 
-def test_re_review_reopens_the_same_appeal_with_a_new_deadline_and_tells_the_head(answered):
-    services.request_re_review(appeal_id=answered.pk, reason="Стаж за 1990-е годы не учтён.")
+def test_re_review_reopens_the_same_appeal_with_a_new_deadline_and_tells_the_head(
+    answered,
+):
+    services.request_re_review(
+        appeal_id=answered.pk, reason="Стаж за 1990-е годы не учтён."
+    )
     answered.refresh_from_db()
     assert answered.status == Status.RE_REVIEW and answered.outcome == ""
     assert answered.due_on > timezone.localdate()
@@ -110,9 +120,13 @@ def test_re_review_reopens_the_same_appeal_with_a_new_deadline_and_tells_the_hea
 
 
 def test_re_review_only_once_per_answer(answered):
-    services.request_re_review(appeal_id=answered.pk, reason="Стаж за 1990-е годы не учтён.")
+    services.request_re_review(
+        appeal_id=answered.pk, reason="Стаж за 1990-е годы не учтён."
+    )
     with pytest.raises(ValidationError):
-        services.request_re_review(appeal_id=answered.pk, reason="И ещё раз, пожалуйста.")
+        services.request_re_review(
+            appeal_id=answered.pk, reason="И ещё раз, пожалуйста."
+        )
 
 
 def test_re_review_only_within_the_set_period(answered, settings):
@@ -121,11 +135,15 @@ def test_re_review_only_within_the_set_period(answered, settings):
         approved_at=timezone.now() - dt.timedelta(days=31)
     )
     with pytest.raises(ValidationError):
-        services.request_re_review(appeal_id=answered.pk, reason="Поздно, но всё же прошу.")
+        services.request_re_review(
+            appeal_id=answered.pk, reason="Поздно, но всё же прошу."
+        )
 
 
 def test_re_review_is_upheld_when_the_new_answer_supports(answered, people, health):
-    services.request_re_review(appeal_id=answered.pk, reason="Стаж за 1990-е годы не учтён.")
+    services.request_re_review(
+        appeal_id=answered.pk, reason="Стаж за 1990-е годы не учтён."
+    )
     _answer(answered, people, health, outcome="supported")
     re_review = ReReview.objects.get()
     assert re_review.upheld is True
@@ -135,7 +153,9 @@ def test_re_review_is_upheld_when_the_new_answer_supports(answered, people, heal
 
 
 def _track(client, appeal):
-    client.post("/ru/track/", {"tracking_number": appeal.tracking_number, "access_code": CODE})
+    client.post(
+        "/ru/track/", {"tracking_number": appeal.tracking_number, "access_code": CODE}
+    )
 
 
 def test_tracking_page_offers_rating_and_re_review_after_the_answer(client, answered):
