@@ -42,7 +42,41 @@ def normalise_text(value: str) -> str:
     return value.replace("\r\n", "\n").strip()
 
 
-class AppealForm(forms.Form):
+class ApplicantFormMixin:
+    """What the citizen's form and the clerks' forms share: the applicant's fields
+    cleaned the same way, the text normalised, the unsent form's key."""
+
+    def clean_text(self) -> str:
+        return normalise_text(self.cleaned_data["text"])
+
+    def clean_applicant_name(self) -> str:
+        return " ".join(self.cleaned_data["applicant_name"].split())
+
+    def clean_applicant_phone(self) -> str:
+        phone = self.cleaned_data["applicant_phone"].strip()
+        if phone and not PHONE_RE.match(phone):
+            raise ValidationError(
+                _("Write the phone number with digits, for example +996 555 123 456.")
+            )
+        return phone
+
+    @staticmethod
+    def require_contact(data: dict, message: str) -> None:
+        if not any(
+            data.get(field)
+            for field in ("applicant_address", "applicant_phone", "applicant_email")
+        ):
+            raise ValidationError(message, code="no_contact")
+
+    def get_submission_key(self) -> uuid.UUID:
+        """The key of this unsent form, even when the rest of the form is invalid."""
+        try:
+            return uuid.UUID(str(self.data.get("submission_key", "")))
+        except ValueError:
+            return uuid.uuid4()
+
+
+class AppealForm(ApplicantFormMixin, forms.Form):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     addressee = forms.ModelChoiceField(
         label=_("To which body"),
@@ -138,20 +172,6 @@ class AppealForm(forms.Form):
         self.fields["applicant_name"].widget.attrs["autocomplete"] = "name"
         self.fields["applicant_address"].widget.attrs["autocomplete"] = "street-address"
 
-    def clean_text(self) -> str:
-        return normalise_text(self.cleaned_data["text"])
-
-    def clean_applicant_name(self) -> str:
-        return " ".join(self.cleaned_data["applicant_name"].split())
-
-    def clean_applicant_phone(self) -> str:
-        phone = self.cleaned_data["applicant_phone"].strip()
-        if phone and not PHONE_RE.match(phone):
-            raise ValidationError(
-                _("Write the phone number with digits, for example +996 555 123 456.")
-            )
-        return phone
-
     def clean_website(self) -> str:
         if self.cleaned_data["website"]:
             raise ValidationError(_("This field must stay empty."))
@@ -159,31 +179,18 @@ class AppealForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not any(
-            data.get(field)
-            for field in ("applicant_address", "applicant_phone", "applicant_email")
-        ):
-            raise ValidationError(
-                _(
-                    "Give at least one way to reach you: a postal address, a phone "
-                    "or an e-mail."
-                ),
-                code="no_contact",
-            )
+        self.require_contact(
+            data,
+            _(
+                "Give at least one way to reach you: a postal address, a phone or an e-mail."
+            ),
+        )
         if data.get("is_collective") and not data.get("signatories"):
             self.add_error(
                 "signatories",
                 _("Give the number of signatories of the collective appeal."),
             )
         return data
-
-    def get_submission_key(self) -> uuid.UUID:
-        """The key of this unsent form, even when the rest of the form is invalid."""
-        raw = self.data.get("submission_key", "")
-        try:
-            return uuid.UUID(str(raw))
-        except ValueError:
-            return uuid.uuid4()
 
 
 class TrackForm(forms.Form):
@@ -218,16 +225,10 @@ def limit_to_agencies(field: forms.ModelChoiceField, agencies) -> None:
         field.clean = lambda value, _field=field: _field.to_python(value) or only
 
 
-class RepeatChoiceMixin(forms.Form):
+class RepeatChoiceMixin(ApplicantFormMixin, forms.Form):
     """The clerk's answer when earlier appeals of the same applicant were found."""
 
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
-
-    def get_submission_key(self) -> uuid.UUID:
-        try:
-            return uuid.UUID(str(self.data.get("submission_key", "")))
-        except ValueError:
-            return uuid.uuid4()
 
     repeat_of = forms.IntegerField(required=False, widget=forms.HiddenInput)
     repeats_checked = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -276,29 +277,9 @@ class RegistrationForm(RepeatChoiceMixin):
         super().__init__(*args, **kwargs)
         limit_to_agencies(self.fields["agency"], agencies)
 
-    def clean_text(self) -> str:
-        return normalise_text(self.cleaned_data["text"])
-
-    def clean_applicant_name(self) -> str:
-        return " ".join(self.cleaned_data["applicant_name"].split())
-
-    def clean_applicant_phone(self) -> str:
-        phone = self.cleaned_data["applicant_phone"].strip()
-        if phone and not PHONE_RE.match(phone):
-            raise ValidationError(
-                _("Write the phone number with digits, for example +996 555 123 456.")
-            )
-        return phone
-
     def clean(self):
         data = super().clean()
-        if not any(
-            data.get(field)
-            for field in ("applicant_address", "applicant_phone", "applicant_email")
-        ):
-            raise ValidationError(
-                _("Give at least one way to reach the applicant."), code="no_contact"
-            )
+        self.require_contact(data, _("Give at least one way to reach the applicant."))
         return data
 
 
