@@ -272,6 +272,10 @@ class Appeal(TimeStampedModel):
                     status__in=["registered", "routed", "in_progress", "re_review"]
                 ),
             ),
+            # Reports: appeals routed to an agency as lead, in a period.
+            models.Index(
+                fields=["lead_agency", "received_on"], name="appeal_lead_intake_idx"
+            ),
             # Figures: appeals answered (closed) in a period.
             models.Index(
                 fields=["closed_at"],
