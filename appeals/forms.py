@@ -42,6 +42,14 @@ def normalise_text(value: str) -> str:
     return value.replace("\r\n", "\n").strip()
 
 
+class LetterField(forms.CharField):
+    """A letter's text: line breaks normalised before the length checks, so the
+    limits count what the page's counter counts."""
+
+    def to_python(self, value):
+        return normalise_text(super().to_python(value))
+
+
 class ApplicantFormMixin:
     """What the citizen's form and the clerks' forms share: the applicant's fields
     cleaned the same way, the text normalised, the unsent form's key."""
@@ -100,7 +108,7 @@ class AppealForm(ApplicantFormMixin, forms.Form):
         to_field_name="code",
         empty_label=_("Choose a topic"),
     )
-    text = forms.CharField(
+    text = LetterField(
         label=_("Text of the appeal"),
         min_length=TEXT_MIN,
         max_length=TEXT_MAX,
@@ -126,6 +134,7 @@ class AppealForm(ApplicantFormMixin, forms.Form):
     )
     applicant_email = forms.EmailField(
         label=_("E-mail"),
+        max_length=254,  # the column's length
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -245,7 +254,9 @@ class RegistrationForm(RepeatChoiceMixin):
         label=_("Postal address"), max_length=500, required=False
     )
     applicant_phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
-    applicant_email = forms.EmailField(label=_("E-mail"), required=False)
+    applicant_email = forms.EmailField(
+        label=_("E-mail"), max_length=254, required=False
+    )
     kind = forms.ChoiceField(label=_("Kind of appeal"), choices=Kind.choices)
     topic = forms.ModelChoiceField(
         label=_("Topic"),
@@ -261,7 +272,7 @@ class RegistrationForm(RepeatChoiceMixin):
         empty_label=_("not stated"),
         to_field_name="slug",
     )
-    text = forms.CharField(
+    text = LetterField(
         label=_("Text or summary"),
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 6, "data-maxlength": TEXT_MAX}),

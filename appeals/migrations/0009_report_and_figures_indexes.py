@@ -5,24 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0004_staffprofile'),
-        ('appeals', '0008_mass_appeals'),
+        ("agencies", "0004_staffprofile"),
+        ("appeals", "0008_mass_appeals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='appeal',
-            index=models.Index(fields=['lead_agency', 'received_on'], name='appeal_lead_intake_idx'),
+            model_name="appeal",
+            index=models.Index(
+                fields=["lead_agency", "received_on"], name="appeal_lead_intake_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='appeal',
-            index=models.Index(condition=models.Q(('status', 'closed')), fields=['closed_at'], name='appeal_closed_at_idx'),
+            model_name="appeal",
+            index=models.Index(
+                condition=models.Q(("status", "closed")),
+                fields=["closed_at"],
+                name="appeal_closed_at_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['type', 'at'], name='event_type_at_idx'),
+            model_name="event",
+            index=models.Index(fields=["type", "at"], name="event_type_at_idx"),
         ),
     ]
