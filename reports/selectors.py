@@ -451,3 +451,53 @@ def build_intake_report(
             narrative=narrative(current=current, previous=previous, language=language),
             generated_at=now,
         )
+
+
+@dataclass(frozen=True)
+class AgencyRecord:
+    """One body's public record for a year: no personal data, only counts."""
+
+    agency: Agency
+    answered: int
+    on_time_share: Decimal | None
+    overdue_now: int
+    median_days: Decimal | None
+    re_reviews: int
+    upheld: int
+    rating: Decimal | None
+    ratings: int
+
+
+def agency_records(*, year: int, today: dt.date) -> list[AgencyRecord]:
+    """Timeliness, ratings and re-reviews of every body that answered or holds appeals,
+    for the open-statistics page, so citizens can compare bodies (computed in SQL by
+    the same figures the controllers' dashboard uses)."""
+    from appeals import dashboard
+
+    period = Period(
+        label=str(year), start=dt.date(year, 1, 1), end=dt.date(year, 12, 31)
+    )
+    rows = dashboard.figures_of_period(
+        period=period, today=today, agency_ids=None, by_agency=True, with_now=True
+    )
+    agencies = Agency.objects.in_bulk([key for key in rows if key is not None])
+    records = []
+    for key, values in rows.items():
+        if key not in agencies:
+            continue
+        records.append(
+            AgencyRecord(
+                agency=agencies[key],
+                answered=values["answered"],
+                on_time_share=share(values["on_time"], values["answered"])
+                if values["answered"]
+                else None,
+                overdue_now=values["overdue"] or 0,
+                median_days=values["median_days"],
+                re_reviews=values["re_reviews"],
+                upheld=values["upheld"],
+                rating=values["rating"],
+                ratings=values["ratings"],
+            )
+        )
+    return sorted(records, key=lambda r: r.agency.name)

@@ -56,10 +56,11 @@ def open_statistics(request: HttpRequest) -> HttpResponse:
         year = today.year
     stats = selectors.open_statistics(year=year, today=today)
     charts = _open_charts(stats, translation.get_language())
+    records = selectors.agency_records(year=year, today=today)
     return render(
         request,
         "reports/open_statistics.html",
-        {"stats": stats, "years": years, "charts": charts},
+        {"stats": stats, "years": years, "charts": charts, "records": records},
     )
 
 
