@@ -232,6 +232,10 @@ def celery_publishing_to(broker: str):
         celery_app.amqp._producer_pool = None
 
     configured = celery_app.conf.broker_url
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting (CI
+    # sets it), so both are pointed at the private Redis for the duration.
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker
     celery_app.conf.broker_url = broker
     forget_connections()
     try:
@@ -239,6 +243,10 @@ def celery_publishing_to(broker: str):
         assert f"//{publishing.hostname}:{publishing.port}/" in broker
         yield
     finally:
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         celery_app.conf.broker_url = configured
         forget_connections()
 
