@@ -599,6 +599,18 @@ def _lead_assignment(appeal: Appeal) -> Assignment:
     return assignment
 
 
+def _lock_for_lead_head(
+    appeal_id: int, actor: AbstractBaseUser, statuses: Iterable[str]
+) -> tuple[Appeal, Assignment]:
+    """Lock the appeal, check its status, and that the actor heads the lead agency."""
+    appeal = _lock(appeal_id)
+    _check_transition(appeal, statuses)
+    lead = _lead_assignment(appeal)
+    if not permissions.is_member(actor, lead.agency_id, permissions.Role.HEAD):
+        raise PermissionDenied
+    return appeal, lead
+
+
 def _end_assignments(appeal: Appeal) -> None:
     _active_assignments(appeal).update(is_active=False, ended_at=timezone.now())
 
@@ -729,12 +741,10 @@ def return_appeal(*, appeal_id: int, actor: AbstractBaseUser, reason: str) -> Ap
         raise ValidationError(
             _("Say why the appeal is outside the agency's competence.")
         )
-    appeal = _lock(appeal_id)
-    _check_transition(appeal, [Status.ROUTED, Status.IN_PROGRESS])
-    assignment = _lead_assignment(appeal)
     # Only the head decides that the whole agency is not competent.
-    if not permissions.is_member(actor, assignment.agency_id, permissions.Role.HEAD):
-        raise PermissionDenied
+    appeal, assignment = _lock_for_lead_head(
+        appeal_id, actor, [Status.ROUTED, Status.IN_PROGRESS]
+    )
     _end_assignments(appeal)
     Answer.objects.filter(appeal=appeal).exclude(state=Answer.State.APPROVED).delete()
     appeal.status = Status.REGISTERED
@@ -830,11 +840,7 @@ def send_back_answer(
     """The head sends the draft back to the executor with comments."""
     if not comment.strip():
         raise ValidationError(_("Write what must be changed."))
-    appeal = _lock(appeal_id)
-    _check_transition(appeal, [Status.IN_PROGRESS])
-    lead = _lead_assignment(appeal)
-    if not permissions.is_member(actor, lead.agency_id, permissions.Role.HEAD):
-        raise PermissionDenied
+    appeal, _lead = _lock_for_lead_head(appeal_id, actor, [Status.IN_PROGRESS])
     answer = _open_answer(appeal)
     if answer is None or answer.state != Answer.State.SUBMITTED:
         raise ValidationError(_("There is no answer waiting for approval."))
@@ -855,11 +861,7 @@ def approve_answer(*, appeal_id: int, actor: AbstractBaseUser) -> Answer:
     """The head approves the answer: the letter is rendered on the agency's letterhead
     in the appeal's language, the appeal closes with the outcome, the citizen is told."""
     with _atomic_with_files():
-        appeal = _lock(appeal_id)
-        _check_transition(appeal, [Status.IN_PROGRESS])
-        lead = _lead_assignment(appeal)
-        if not permissions.is_member(actor, lead.agency_id, permissions.Role.HEAD):
-            raise PermissionDenied
+        appeal, _lead = _lock_for_lead_head(appeal_id, actor, [Status.IN_PROGRESS])
         answer = _open_answer(appeal)
         if answer is None or answer.state != Answer.State.SUBMITTED:
             raise ValidationError(_("There is no answer waiting for approval."))
@@ -920,11 +922,9 @@ def extend_deadline(
         raise ValidationError(
             _("Give the reason for the extension; the citizen sees it.")
         )
-    appeal = _lock(appeal_id)
-    _check_transition(appeal, [Status.ROUTED, Status.IN_PROGRESS])
-    lead = _lead_assignment(appeal)
-    if not permissions.is_member(actor, lead.agency_id, permissions.Role.HEAD):
-        raise PermissionDenied
+    appeal, _lead = _lock_for_lead_head(
+        appeal_id, actor, [Status.ROUTED, Status.IN_PROGRESS]
+    )
     if appeal.extended_at is not None:
         raise ValidationError(
             _("The review of this appeal has already been extended once.")
