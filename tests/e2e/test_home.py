@@ -43,3 +43,29 @@ def test_low_vision_panel_works_with_javascript_and_is_remembered(live_server, b
     assert "a11y-contrast" in page.locator("html").get_attribute("class")
     page.screenshot(path=str(SCREENSHOTS / "home-ru-contrast.png"), full_page=True)
     context.close()
+
+
+def test_pages_break_no_rule_of_the_content_security_policy(live_server, browser):
+    """Chromium reports every CSP violation on the console: a page that needed an
+    inline script or style would show one here."""
+    violations = []
+    page = browser.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    for path in (
+        "/ky/",
+        "/ru/appeal/",
+        "/en/track/",
+        "/ky/agencies/",
+        "/en/statistics/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        page.get_by_role("button", name="A++").first.click()  # the panel's script runs
+    page.close()
+    assert violations == []

@@ -81,3 +81,20 @@ def test_admin_is_for_superusers(client, django_user_model):
     admin = django_user_model.objects.create_superuser("root", password="x" * 16)
     client.force_login(admin)
     assert client.get("/en/admin/").status_code == 200
+
+
+def test_pages_send_a_content_security_policy_without_inline_code(client):
+    policy = client.get("/en/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_a_staff_login_lasts_a_working_day(client, django_user_model):
+    from tests.factories import staff_member
+
+    staff_member("clerk", username="aigul2")
+    client.post(
+        "/en/staff/login/", {"username": "aigul2", "password": "a-long-test-password"}
+    )
+    assert client.session.get_expiry_age() == 8 * 3600
