@@ -290,7 +290,9 @@ def filename(report: IntakeReport, fmt: str) -> str:
 
 
 def render_json(report: IntakeReport) -> bytes:
-    return json.dumps(report.as_json(), ensure_ascii=False, indent=2).encode()
+    """The structure of decisions.md ("intake_report"), UTF-8, indented."""
+    text = json.dumps(report.as_json(), ensure_ascii=False, indent=2)
+    return (text + "\n").encode()
 
 
 def render(report: IntakeReport, fmt: str) -> bytes:

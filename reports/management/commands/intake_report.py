@@ -2,7 +2,6 @@
 JSON, to a file or to stdout."""
 
 import importlib
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,17 +10,10 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from reports.periods import parse_period
-from reports.report import IntakeReport
+from reports.render import FORMATS, render_json
 from reports.selectors import build_intake_report
 
-FORMATS = ("pdf", "xlsx", "csv", "json")
 LANGUAGES = ("ky", "ru", "en")
-
-
-def render_json(report: IntakeReport) -> bytes:
-    """The structure of decisions.md ("intake_report"), UTF-8, indented."""
-    text = json.dumps(report.as_json(), ensure_ascii=False, indent=2)
-    return (text + "\n").encode()
 
 
 class Command(BaseCommand):
