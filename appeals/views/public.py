@@ -292,16 +292,19 @@ def ask_re_review(request: HttpRequest, tracking_number: str) -> HttpResponse:
 @require_GET
 def answer_letter(request: HttpRequest, tracking_number: str) -> HttpResponse:
     """The answer letter, only to a visitor who entered the access code."""
-    if tracking_number not in request.session.get(TRACKED, []):
-        raise Http404
-    appeal = Appeal.objects.filter(tracking_number=tracking_number).first()
-    answer = selectors.citizen_answer(appeal) if appeal else None
+    appeal = _tracked_appeal(request, tracking_number)
+    answer = selectors.citizen_answer(appeal)
     if answer is None or not answer.letter:
         raise Http404
+    return letter_response(answer)
+
+
+def letter_response(answer) -> FileResponse:
+    """An approved answer's letter as a download (citizens' and staff's views)."""
     return FileResponse(
         answer.letter.open("rb"),
         as_attachment=True,
-        filename=f"answer-{appeal.registration_number}.pdf",
+        filename=f"answer-{answer.appeal.registration_number}.pdf",
         content_type="application/pdf",
     )
 

@@ -25,7 +25,7 @@ from ..forms import (
     WrittenRegistrationForm,
 )
 from ..models import Answer, Appeal, Attachment, Channel, Form, Status
-from .public import RECEIPTS
+from .public import RECEIPTS, letter_response
 
 Role = Membership.Role
 role_required = permissions.role_required
@@ -366,9 +366,4 @@ def answer_letter(request: HttpRequest, pk: int) -> FileResponse:
         request.user, answer.appeal
     ):
         raise Http404
-    return FileResponse(
-        answer.letter.open("rb"),
-        as_attachment=True,
-        filename=f"answer-{answer.appeal.registration_number}.pdf",
-        content_type="application/pdf",
-    )
+    return letter_response(answer)
