@@ -33,7 +33,7 @@ import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -62,8 +62,8 @@ from agencies.models import Agency, Membership
 
 # Periods are the reports' (the same labels as the intake report). The one import
 # against the grain (appeals -> reports): the parser is pure and has no other home yet.
-from reports.periods import parse_period, previous_period
-from reports.report import Period
+from portal.numbers import one_decimal, share
+from portal.periods import Period, parse_period, previous_period
 
 from . import permissions
 from .deadlines import BISHKEK
@@ -78,7 +78,6 @@ OPEN_STATUSES = (Status.REGISTERED, Status.ROUTED, Status.IN_PROGRESS, Status.RE
 # appeal or one under re-review waits for a controller.
 WITH_AGENCY_STATUSES = (Status.ROUTED, Status.IN_PROGRESS)
 
-ONE_DECIMAL = Decimal("0.1")
 Number = int | Decimal | None
 
 
@@ -162,18 +161,7 @@ FIGURES_BY_CODE = {figure.code: figure for figure in FIGURES}
 
 
 def _one_decimal(value) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(str(value)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
-
-
-def share(count: int, total: int) -> Decimal | None:
-    """Per cent, one decimal, half up; None when there is nothing to divide."""
-    if not total:
-        return None
-    return (Decimal(count) * 100 / Decimal(total)).quantize(
-        ONE_DECIMAL, rounding=ROUND_HALF_UP
-    )
+    return None if value is None else one_decimal(value)
 
 
 class Median(Aggregate):
@@ -340,7 +328,9 @@ def figures_of_period(
             values["median_days"] = medians.get(key)
         values["median_days"] = _one_decimal(values["median_days"])
         values["rating"] = _one_decimal(values["rating"])
-        values["repeated"] = share(values["repeated_count"], values["received"])
+        values["repeated"] = share(
+            values["repeated_count"], values["received"], empty=None
+        )
         result[key] = values
     return result
 

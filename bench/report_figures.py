@@ -59,7 +59,7 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from reports.periods import parse_period, previous_period
+    from portal.periods import parse_period, previous_period
     from reports.selectors import build_intake_report
 
     name = connection.settings_dict["NAME"]

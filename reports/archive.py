@@ -9,10 +9,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from agencies.models import Agency
+from portal.periods import parse_period, period_title
 
 from . import selectors
 from .models import ArchivedReport
-from .periods import parse_period, period_title
 from .render import filename, render
 from .report import Period
 

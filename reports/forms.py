@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from portal.periods import parse_period
 
 from .archive import quarter_before
-from .periods import parse_period
 
 RANGE = "range"
 YEAR = "year"

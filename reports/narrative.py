@@ -1,14 +1,15 @@
 """The paragraph that opens an intake report, in the chancellery's published style,
 and the number formats of each report language."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from appeals.models import Channel
-from reports.periods import period_title
+from portal.numbers import one_decimal
+from portal.periods import period_title
 from reports.report import Block
 
 NBSP = "\u00a0"
@@ -24,7 +25,7 @@ def format_share(share: Decimal, language: str) -> str:
     """A share with one decimal: "16,5 %" (decimal comma, no-break space before the
     sign) in ky and ru, as the chancellery and Russian typography write it; "16.5%"
     in en."""
-    number = f"{Decimal(share).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
+    number = f"{one_decimal(share)}"
     if language in ("ky", "ru"):
         return f"{number.replace('.', ',')}{NBSP}%"
     return f"{number}%"

@@ -6,15 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-
-@dataclass(frozen=True)
-class Period:
-    """A reporting period: `label` as written on the command line ("2020-Q1",
-    "2019-H1", "2019-9M", "2019", "2020-01-01..2020-02-15"), both ends inclusive."""
-
-    label: str
-    start: dt.date
-    end: dt.date
+from portal.periods import Period
 
 
 @dataclass(frozen=True)

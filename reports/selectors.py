@@ -4,7 +4,7 @@ counted in SQL."""
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -24,8 +24,9 @@ from appeals.models import (
     Rating,
     Status,
 )
+from portal.numbers import one_decimal, share
+from portal.periods import previous_period
 from reports.narrative import narrative
-from reports.periods import previous_period
 from reports.report import Block, IntakeReport, Period, Ratings, Row, Timeliness
 
 # The rows of every intake report, in the order the chancellery publishes them.
@@ -36,21 +37,11 @@ CHANNEL_ORDER = (
     Channel.PORTAL,
     Channel.OTHER,
 )
-ONE_DECIMAL = Decimal("0.1")
 
 
 def _counted_appeals():
     # A portal submission nobody has registered yet is not an appeal received.
     return Appeal.objects.exclude(status=Status.SUBMITTED)
-
-
-def share(count: int, total: int) -> Decimal:
-    """Per cent of the total, one decimal, rounded half up as published (1/8 = 12.5)."""
-    if not total:
-        return Decimal("0.0")
-    return (Decimal(count) * 100 / Decimal(total)).quantize(
-        ONE_DECIMAL, rounding=ROUND_HALF_UP
-    )
 
 
 def intake_by_channel(*, start: dt.date, end: dt.date) -> dict:
@@ -324,9 +315,7 @@ def _ratings(appeals: QuerySet[Appeal]) -> Ratings:
         return Ratings()
     return Ratings(
         count=count,
-        average=(Decimal(figures["total"]) / count).quantize(
-            ONE_DECIMAL, rounding=ROUND_HALF_UP
-        ),
+        average=one_decimal(Decimal(figures["total"]) / count),
         addressed_share=share(figures["addressed"], count),
     )
 

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET
 
 from agencies.models import Membership
 from appeals import permissions
+from portal.periods import parse_period, period_title
 
 from . import archive, forms, selectors
 from .models import ArchivedReport
-from .periods import parse_period, period_title
 from .render import CONTENT_TYPES, FORMATS, display_tables, filename
 from .render import render as render_report
 from .render.charts import report_charts

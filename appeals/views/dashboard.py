@@ -16,8 +16,7 @@ from django.views.decorators.http import require_GET
 
 from agencies.models import Agency
 from portal.pagination import keyset_page
-from reports.periods import parse_period, period_title
-from reports.report import Period
+from portal.periods import Period, parse_period, period_title
 
 from .. import dashboard, permissions
 from ..dashboard import FIGURES, FIGURES_BY_CODE, Figure, Number, Trend

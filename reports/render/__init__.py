@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from reports.periods import period_title
+from portal.numbers import share
+from portal.periods import period_title
 from reports.report import Block, IntakeReport, Period, Row
-from reports.selectors import share
 
 FORMATS = ("pdf", "xlsx", "csv", "json")
 CONTENT_TYPES = {

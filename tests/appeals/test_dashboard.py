@@ -14,7 +14,7 @@ from agencies.models import Agency
 from appeals import dashboard, letters, services
 from appeals.deadlines import BISHKEK
 from appeals.models import ReReview
-from reports.periods import parse_period
+from portal.periods import parse_period
 from tests.factories import AgencyFactory, staff_member
 from tests.helpers import login_staff
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from agencies.models import Agency
 from appeals import services
 from appeals.models import Channel, Form
+from portal.periods import parse_period
 from reports import archive, tasks
 from reports.models import ArchivedReport
-from reports.periods import parse_period
 from tests.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from agencies.models import Agency
 from appeals import services
 from appeals.deadlines import BISHKEK
 from appeals.models import Channel, Form, Kind
+from portal.periods import parse_period
 from reports.narrative import format_count, format_share, narrative
-from reports.periods import parse_period
 from reports.report import Block, Period, Ratings, Row, Timeliness
 from reports.selectors import build_intake_report
 from tests.factories import AgencyFactory, TopicFactory, staff_member

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reports.periods import parse_period, previous_period
+from portal.periods import parse_period, previous_period
 from reports.report import Period
 
 property_settings = settings(

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from reports.periods import parse_period, period_title, previous_period
+from portal.periods import parse_period, period_title, previous_period
 from reports.report import Period
 
 D = dt.date

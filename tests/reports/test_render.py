@@ -14,7 +14,8 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from appeals.models import Channel, Kind, Outcome
-from reports.render import filename, render, share
+from portal.numbers import share
+from reports.render import filename, render
 from reports.render.charts import report_charts
 from reports.report import Block, IntakeReport, Period, Ratings, Row, Timeliness
 

@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from reports.periods import parse_period
+from portal.periods import parse_period
 from reports.render import FORMATS, render_json
 from reports.selectors import build_intake_report
 

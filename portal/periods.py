@@ -9,12 +9,22 @@ appeals are counted by `Appeal.received_on`, which is already the Bishkek date.
 import calendar
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from reports.report import Period
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: `label` as written on the command line ("2020-Q1",
+    "2019-H1", "2019-9M", "2019", "2020-01-01..2020-02-15"), both ends inclusive."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
 
 _YEAR = r"(?P<year>[1-9][0-9]{3})"
 _NAMED = re.compile(rf"^{_YEAR}(?:-(?P<part>Q[1-4]|H[12]|9M))?$")
