@@ -2,8 +2,10 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from agencies.models import Agency, Membership, Topic
+from appeals import services
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):
@@ -48,3 +50,56 @@ def staff_member(role: str, agency: Agency | None = None, **kwargs):
     agency = agency or Agency.objects.get(slug="gov-apparatus")
     Membership.objects.get_or_create(user=user, agency=agency, role=role)
     return user
+
+
+# --- Appeals, built through the services as staff would act ----------------------
+
+ANSWER = "Проверка проведена: пособие будет выплачено до конца месяца вместе с долгом."
+
+
+def paper_appeal(clerk, **fields):
+    """A written appeal registered by a clerk of the Government Apparatus; `fields`
+    override the defaults (a letter by post from a Russian-speaking citizen)."""
+    values = {
+        "agency": Agency.objects.get(slug="gov-apparatus"),
+        "channel": "other",
+        "delivery": "post",
+        "form": "written",
+        "kind": "statement",
+        "applicant_name": "Иванова Мария",
+        "applicant_email": "maria@example.kg",
+        "text": "Третий месяц не выплачивают пособие по уходу за ребёнком.",
+        "language": "ru",
+        "received_at": timezone.now(),
+        **fields,
+    }
+    return services.register_paper_appeal(actor=clerk, **values)[0]
+
+
+def route_and_assign(appeal, people: dict, lead: Agency, **route_fields) -> None:
+    """The controller routes the appeal to `lead`; its head assigns the executor.
+    `people` holds "controller", "head" and "executor"."""
+    services.route_appeal(
+        appeal_id=appeal.pk, actor=people["controller"], lead=lead, **route_fields
+    )
+    services.assign_executor(
+        appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
+    )
+
+
+def submit_answer(appeal, people: dict, *, text: str = ANSWER, outcome="supported"):
+    """The assigned executor submits the answer for the head's approval."""
+    return services.save_answer_draft(
+        appeal_id=appeal.pk,
+        actor=people["executor"],
+        text=text,
+        outcome=outcome,
+        submit=True,
+    )
+
+
+def answer_appeal(appeal, people: dict, lead: Agency, **answer_fields):
+    """Routed, assigned, answered and approved: the appeal closes with its letter."""
+    route_and_assign(appeal, people, lead)
+    submit_answer(appeal, people, **answer_fields)
+    return services.approve_answer(appeal_id=appeal.pk, actor=people["head"])

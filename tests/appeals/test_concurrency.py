@@ -16,7 +16,13 @@ from django.utils import timezone, translation
 from agencies.models import Agency
 from appeals import services
 from appeals.models import Answer, Appeal, Event, Notification, Status
-from tests.factories import AgencyFactory, staff_member
+from tests.factories import (
+    AgencyFactory,
+    paper_appeal,
+    route_and_assign,
+    staff_member,
+    submit_answer,
+)
 from tests.helpers import login_staff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -106,8 +112,6 @@ def test_two_clerks_registering_the_same_submission_end_in_one_registration():
 
 # --- Approving and returning an answer under concurrency ----------------------------
 
-ANSWER = "Проверка проведена: пособие будет выплачено до конца месяца вместе с долгом."
-
 
 def _answer_awaiting_approval():
     """An appeal of an agency with two heads, its answer submitted for approval."""
@@ -116,27 +120,10 @@ def _answer_awaiting_approval():
     clerk = staff_member("clerk", username="clerk")
     controller = staff_member("controller", username="controller")
     executor = staff_member("executor", health, username="executor")
-    appeal = services.register_paper_appeal(
-        actor=clerk,
-        agency=Agency.objects.get(slug="gov-apparatus"),
-        channel="president_office",
-        form="written",
-        kind="complaint",
-        applicant_name="Иванова Мария",
-        applicant_email="maria@example.kg",
-        text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
-        language="ru",
-        received_at=timezone.now(),
-    )[0]
-    services.route_appeal(appeal_id=appeal.pk, actor=controller, lead=health)
-    services.assign_executor(appeal_id=appeal.pk, actor=heads[0], executor=executor)
-    services.save_answer_draft(
-        appeal_id=appeal.pk,
-        actor=executor,
-        text=ANSWER,
-        outcome="supported",
-        submit=True,
-    )
+    people = {"controller": controller, "head": heads[0], "executor": executor}
+    appeal = paper_appeal(clerk, channel="president_office", delivery="")
+    route_and_assign(appeal, people, health)
+    submit_answer(appeal, people)
     return appeal, heads
 
 

@@ -3,12 +3,16 @@ language."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
-from agencies.models import Agency
 from appeals import selectors, services
 from appeals.models import Appeal, Notification, Status
-from tests.factories import AgencyFactory, TopicFactory, staff_member
+from tests.factories import (
+    AgencyFactory,
+    TopicFactory,
+    answer_appeal,
+    paper_appeal,
+    staff_member,
+)
 
 pytestmark = pytest.mark.django_db
 TEXT = "Просим отремонтировать дорогу по улице Ахунбаева: ямы глубиной до полуметра."
@@ -32,21 +36,17 @@ def setting():
     }
     appeals = []
     for i, language in enumerate(["ru", "ky", "en", "ru"]):
-        appeal, _ = services.register_paper_appeal(
-            actor=people["clerk"],
-            agency=Agency.objects.get(slug="gov-apparatus"),
-            channel="other",
-            delivery="post",
-            form="written",
-            kind="proposal",
-            topic=topic,
-            applicant_name=f"Житель {i}",
-            applicant_email=f"resident{i}@example.kg",
-            text=TEXT,
-            language=language,
-            received_at=timezone.now(),
+        appeals.append(
+            paper_appeal(
+                people["clerk"],
+                kind="proposal",
+                topic=topic,
+                applicant_name=f"Житель {i}",
+                applicant_email=f"resident{i}@example.kg",
+                text=TEXT,
+                language=language,
+            )
         )
-        appeals.append(appeal)
     return health, people, appeals
 
 
@@ -63,18 +63,9 @@ def test_one_approved_answer_goes_to_every_member_in_their_language(setting):
     services.group_mass_appeals(
         lead_id=lead.pk, member_ids=[m.pk for m in members], actor=people["controller"]
     )
-    services.route_appeal(appeal_id=lead.pk, actor=people["controller"], lead=health)
-    services.assign_executor(
-        appeal_id=lead.pk, actor=people["head"], executor=people["executor"]
+    answer_appeal(
+        lead, people, health, text="Ремонт улицы Ахунбаева включён в план на весну."
     )
-    services.save_answer_draft(
-        appeal_id=lead.pk,
-        actor=people["executor"],
-        text="Ремонт улицы Ахунбаева включён в план на весну.",
-        outcome="supported",
-        submit=True,
-    )
-    services.approve_answer(appeal_id=lead.pk, actor=people["head"])
     for appeal in Appeal.objects.filter(pk__in=[a.pk for a in appeals]):
         assert appeal.status == Status.CLOSED and appeal.outcome == "supported"
         answer = appeal.answers.get(state="approved")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from agencies.models import Agency
 from appeals import codes, services
 from appeals.models import Answer, Appeal, Event, Notification, Rating, ReReview, Status
-from tests.factories import AgencyFactory, staff_member
+from tests.factories import AgencyFactory, answer_appeal, paper_appeal, staff_member
 
 pytestmark = pytest.mark.django_db
 CODE = "RATE1-RATE2-RATE3"
@@ -31,33 +31,25 @@ def people(health):
 
 
 def _answer(appeal, people, health, outcome="not_supported"):
-    services.route_appeal(appeal_id=appeal.pk, actor=people["controller"], lead=health)
-    services.assign_executor(
-        appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
-    )
-    services.save_answer_draft(
-        appeal_id=appeal.pk,
-        actor=people["executor"],
+    return answer_appeal(
+        appeal,
+        people,
+        health,
         text="Проверка показала, что оснований для перерасчёта нет.",
         outcome=outcome,
-        submit=True,
     )
-    return services.approve_answer(appeal_id=appeal.pk, actor=people["head"])
 
 
 @pytest.fixture
 def answered(people, health):
-    appeal, _ = services.register_paper_appeal(
-        actor=people["clerk"],
-        agency=Agency.objects.get(slug="gov-apparatus"),
+    appeal = paper_appeal(
+        people["clerk"],
         channel="public_reception",
-        form="written",
+        delivery="",
         kind="complaint",
         applicant_name="Петров Сергей",
         applicant_email="petrov@example.kg",
         text="Прошу пересчитать пенсию с учётом стажа.",
-        language="ru",
-        received_at=timezone.now(),
     )
     Appeal.objects.filter(pk=appeal.pk).update(
         access_code_hash=codes.hash_access_code(CODE)

@@ -4,13 +4,12 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
-from agencies.models import Agency, StaffProfile
+from agencies.models import StaffProfile
 from appeals import deadlines, notifications, reminders, services
 from appeals.models import Appeal, Event, Notification
 from appeals.sms import LoggingBackend
-from tests.factories import AgencyFactory, staff_member
+from tests.factories import AgencyFactory, paper_appeal, route_and_assign, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -34,23 +33,14 @@ def people(health):
 
 @pytest.fixture
 def appeal(people, health):
-    appeal, _ = services.register_paper_appeal(
-        actor=people["clerk"],
-        agency=Agency.objects.get(slug="gov-apparatus"),
-        channel="other",
-        delivery="post",
-        form="written",
-        kind="statement",
+    appeal = paper_appeal(
+        people["clerk"],
         applicant_name="Ким Ольга",
+        applicant_email="",
         applicant_phone="+996 555 000 111",
         text="Прошу помочь с оформлением документов.",
-        language="ru",
-        received_at=timezone.now(),
     )
-    services.route_appeal(appeal_id=appeal.pk, actor=people["controller"], lead=health)
-    services.assign_executor(
-        appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
-    )
+    route_and_assign(appeal, people, health)
     appeal.refresh_from_db()
     return appeal
 

@@ -8,14 +8,17 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
-from agencies.models import Agency
 from appeals import services
 from appeals.models import Answer, Appeal, Assignment, Event, Notification, Status
-from tests.factories import AgencyFactory, staff_member
+from tests.factories import (
+    ANSWER,
+    AgencyFactory,
+    paper_appeal,
+    staff_member,
+    submit_answer,
+)
 
 pytestmark = pytest.mark.django_db
-
-ANSWER = "Проверка проведена: пособие будет выплачено до конца месяца вместе с долгом."
 
 
 @pytest.fixture
@@ -54,21 +57,14 @@ def people(health, labour):
 
 @pytest.fixture
 def appeal(people):
-    appeal, _ = services.register_paper_appeal(
-        actor=people["clerk"],
-        agency=Agency.objects.get(slug="gov-apparatus"),
+    return paper_appeal(
+        people["clerk"],
         channel="president_office",
-        form="written",
+        delivery="",
         kind="complaint",
-        applicant_name="Иванова Мария",
-        applicant_email="maria@example.kg",
-        text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
-        language="ru",
-        received_at=timezone.now(),
         cover_letter_number="01-123",
         cover_letter_date=timezone.localdate(),
     )
-    return appeal
 
 
 def _route(appeal, people, health, labour=None):
@@ -85,13 +81,7 @@ def _answer_and_submit(appeal, people):
     services.assign_executor(
         appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
     )
-    return services.save_answer_draft(
-        appeal_id=appeal.pk,
-        actor=people["executor"],
-        text=ANSWER,
-        outcome="supported",
-        submit=True,
-    )
+    return submit_answer(appeal, people)
 
 
 def test_registration_sets_the_review_deadline(appeal):
