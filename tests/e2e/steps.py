@@ -49,14 +49,7 @@ def file_appeal(page, base_url: str, *, lang: str, fields: dict, files=()):
     "select:" prefix picks an option, "radio" ids are checked). Returns the
     tracking number and the access code shown after sending."""
     page.goto(f"{base_url}/{lang}/appeal/")
-    for field_id, value in fields.items():
-        locator = page.locator(f"#{field_id}")
-        if value is True:
-            locator.check()
-        elif isinstance(value, str) and value.startswith("select:"):
-            locator.select_option(value.removeprefix("select:"))
-        else:
-            locator.fill(value)
+    fill(page, fields)
     if files:
         page.locator("#id_attachments").set_input_files([str(f) for f in files])
     page.locator("main button[type=submit]").click()
@@ -166,3 +159,45 @@ class AxeReport:
 def axe_version() -> str:
     head = AXE_JS.read_text(encoding="utf-8")[:40]
     return head.split("axe v", 1)[1].split()[0] if "axe v" in head else "?"
+
+
+# ---- staff steps -------------------------------------------------------------------
+
+
+def fill(page, fields: dict) -> None:
+    """Fill a form: field id -> value; True checks, "select:x" picks an option."""
+    for field_id, value in fields.items():
+        locator = page.locator(f"#{field_id}")
+        if value is True:
+            locator.check()
+        elif isinstance(value, str) and value.startswith("select:"):
+            locator.select_option(value.removeprefix("select:"))
+        else:
+            locator.fill(value)
+
+
+def register_paper(
+    page, base_url: str, *, lang: str, form: str, fields: dict, scan=None
+) -> str:
+    """The clerk's written or oral registration form; returns the registration
+    number shown on the card."""
+    page.goto(f"{base_url}/{lang}/staff/register/{form}/")
+    fill(page, fields)
+    if scan is not None:
+        page.locator("#id_scan").set_input_files(str(scan))
+    page.locator(".registration-form button[type=submit]").click()
+    page.wait_for_selector("#registration-number")
+    return page.locator("#registration-number").inner_text().strip()
+
+
+def route(page, *, lang: str, number: str, lead: str, note: str = "") -> None:
+    """The controller routes an appeal from the queue to its lead agency."""
+    page.locator(f"a.nav-link[href='/{lang}/staff/routing/']").click()
+    page.wait_for_selector("h1")
+    page.locator("main table a", has_text=number).click()
+    page.wait_for_selector("#route-form")
+    page.locator("#id_lead").select_option(lead)
+    if note:
+        page.locator("#id_cover_note").fill(note)
+    page.locator("#route-form button[type=submit]").click()
+    page.wait_for_url(f"**/{lang}/staff/routing/")

@@ -1,6 +1,7 @@
 """A small portal with an appeal in every state, built through the real services, so
 that every page the accessibility checks open has something on it."""
 
+import datetime as dt
 import math
 import uuid
 from dataclasses import dataclass
@@ -26,8 +27,12 @@ class World:
 
     @property
     def quarter(self) -> str:
-        today = timezone.localdate()
-        return f"Q{math.ceil(today.month / 3)}"
+        return quarter_of(timezone.localdate())
+
+
+def quarter_of(day: dt.date) -> str:
+    """The report form's period code of the quarter a day falls in: Q1..Q4."""
+    return f"Q{math.ceil(day.month / 3)}"
 
 
 def build_world() -> World:
