@@ -15,6 +15,12 @@
  *     the first submit (no double appeals on a double click) and gets the
  *     class "is-submitting"; both are undone when the page is shown again from
  *     the back/forward cache.
+ *
+ * (c) Error summary. A form that comes back with errors starts with
+ *     <div data-error-summary tabindex="-1"> listing them as links to the
+ *     fields; it gets the focus on load (screen readers read it out, keyboard
+ *     users start there), and a link in it moves the focus to its field (the
+ *     first control of a fieldset).
  */
 (function () {
   'use strict';
@@ -111,6 +117,33 @@
     }, 0);
   });
 
+  // ---- (c) error summary -----------------------------------------------------
+
+  function focusErrorSummary() {
+    var summary = document.querySelector('[data-error-summary]');
+    if (summary) {
+      summary.focus();
+    }
+  }
+
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest('[data-error-summary] a[href^="#"]');
+    if (!link) {
+      return;
+    }
+    var target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!target) {
+      return;
+    }
+    if (target.tagName === 'FIELDSET') {
+      target = target.querySelector('input, select, textarea') || target;
+    }
+    event.preventDefault();
+    target.focus();
+    var label = target.id && document.querySelector('label[for="' + target.id + '"]');
+    (label || target).scrollIntoView({block: 'center'});
+  });
+
   // ---- page life cycle -------------------------------------------------------
 
   window.addEventListener('pageshow', function (event) {
@@ -120,9 +153,14 @@
     updateAllCounters();
   });
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', updateAllCounters);
-  } else {
+  function init() {
     updateAllCounters();
+    focusErrorSummary();
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
   }
 })();

@@ -12,8 +12,9 @@ import pytest
 from agencies.models import Agency
 from appeals import services
 from appeals.models import Appeal, Status
+from tests.e2e.steps import VIEWPORT, open_from_inbox, staff_page
 from tests.factories import AgencyFactory, TopicFactory, staff_member
-from tests.helpers import SCREENSHOTS, browser_login
+from tests.helpers import SCREENSHOTS
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -21,7 +22,6 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-PASSWORD = "a-long-test-password"
 TEXT = (
     "Третий месяц не выплачивают пособие по уходу за ребёнком до полутора лет. "
     "Районное управление соцразвития не отвечает на звонки."
@@ -30,7 +30,6 @@ ANSWER = (
     "Проверка проведена: задержка возникла из-за ошибки в реквизитах счёта. "
     "Пособие за три месяца будет выплачено до 30 ноября вместе с долгом."
 )
-VIEWPORT = {"width": 1280, "height": 1000}
 
 
 def _shot(page, number: int, step: str) -> None:
@@ -38,25 +37,6 @@ def _shot(page, number: int, step: str) -> None:
         path=str(SCREENSHOTS / f"answer-journey-{number:02d}-{step}.png"),
         full_page=True,
     )
-
-
-def _staff_page(browser, live_server, username: str):
-    """A fresh browser context, logged in through the real login page."""
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    browser_login(page, live_server.url, username, PASSWORD, lang="ru")
-    return context, page
-
-
-def _open_from_inbox(page, registration_number: str, tab: str) -> None:
-    """Through the menu, the inbox tab and the appeal's number, as staff would."""
-    page.locator("a.nav-link[href='/ru/staff/inbox/']").click()
-    page.wait_for_selector("h1")
-    if tab != "new":
-        page.locator(f".nav-tabs a[href^='?tab={tab}&']").click()
-        page.wait_for_url(f"**/ru/staff/inbox/?tab={tab}*")
-    page.locator("#inbox-table a", has_text=registration_number).click()
-    page.wait_for_selector("#appeal-status")
 
 
 def test_routed_drafted_approved_and_read_by_the_citizen(live_server, browser):
@@ -121,7 +101,7 @@ def test_routed_drafted_approved_and_read_by_the_citizen(live_server, browser):
     number = appeal.registration_number
 
     # The controller routes it to the Ministry of Health.
-    context, page = _staff_page(browser, live_server, "controller")
+    context, page = staff_page(browser, live_server, lang="ru", username="controller")
     page.locator("a.nav-link[href='/ru/staff/routing/']").click()
     page.wait_for_selector("h1")
     _shot(page, 3, "controller-queue")
@@ -142,8 +122,10 @@ def test_routed_drafted_approved_and_read_by_the_citizen(live_server, browser):
     assert appeal.status == Status.ROUTED and appeal.lead_agency == health
 
     # The head of the ministry assigns an executor.
-    head_context, head_page = _staff_page(browser, live_server, "head")
-    _open_from_inbox(head_page, number, tab="new")
+    head_context, head_page = staff_page(
+        browser, live_server, lang="ru", username="head"
+    )
+    open_from_inbox(head_page, number, tab="new")
     _shot(head_page, 6, "head-work-page")
     head_page.locator("#id_executor").select_option(str(executor.pk))
     head_page.locator("#assign-form button[type=submit]").click()
@@ -153,11 +135,11 @@ def test_routed_drafted_approved_and_read_by_the_citizen(live_server, browser):
     assert appeal.status == Status.IN_PROGRESS
 
     # The executor drafts the answer and submits it for approval.
-    context, page = _staff_page(browser, live_server, "executor")
+    context, page = staff_page(browser, live_server, lang="ru", username="executor")
     page.locator("a.nav-link[href='/ru/staff/inbox/']").click()
     page.wait_for_selector("h1")
     _shot(page, 8, "executor-inbox")
-    _open_from_inbox(page, number, tab="in_progress")
+    open_from_inbox(page, number, tab="in_progress")
     page.locator("#id_outcome_0").check()  # supported
     page.locator("#id_text").fill(ANSWER)
     _shot(page, 9, "executor-draft")
@@ -169,7 +151,7 @@ def test_routed_drafted_approved_and_read_by_the_citizen(live_server, browser):
     context.close()
 
     # The head approves: the letter goes to the citizen.
-    _open_from_inbox(head_page, number, tab="in_progress")
+    open_from_inbox(head_page, number, tab="in_progress")
     assert ANSWER in head_page.locator("#answer-for-approval").inner_text()
     _shot(head_page, 11, "head-approval")
     head_page.locator("#answer-for-approval button.btn-success").click()

@@ -1,0 +1,124 @@
+"""A small portal with an appeal in every state, built through the real services, so
+that every page the accessibility checks open has something on it."""
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from agencies.models import Agency
+from appeals import services
+from appeals.models import Appeal, Attachment
+from tests.factories import AgencyFactory, TopicFactory, staff_member
+from tests.files import pdf_bytes
+
+ROLES = ("clerk", "controller", "head", "executor", "manager")
+
+
+@dataclass
+class World:
+    submitted: Appeal  # a portal appeal waiting for the clerk
+    registered: Appeal  # in the controllers' queue
+    in_work: Appeal  # routed to the ministry, executor assigned, with a scan
+    answered: Appeal  # answered and closed
+    answered_code: str
+
+    @property
+    def quarter(self) -> str:
+        return quarter_of(timezone.localdate())
+
+
+def quarter_of(day: dt.date) -> str:
+    """The report form's period code of the quarter a day falls in: Q1..Q4."""
+    return f"Q{math.ceil(day.month / 3)}"
+
+
+def build_world() -> World:
+    ga = Agency.objects.get(slug="gov-apparatus")
+    ministry = AgencyFactory(
+        slug="min-health",
+        code="MZ",
+        name_ky="Саламаттык сактоо министрлиги",
+        name_ru="Министерство здравоохранения",
+        name_en="Ministry of Health",
+    )
+    topic = TopicFactory(
+        code="social",
+        name_ky="Социалдык коргоо",
+        name_ru="Социальная защита",
+        name_en="Social protection",
+    )
+    users = {
+        role: staff_member(
+            role, ministry if role in ("head", "executor") else None, username=role
+        )
+        for role in ROLES
+    }
+
+    def register(name: str, **extra) -> tuple[Appeal, str]:
+        return services.register_paper_appeal(
+            actor=users["clerk"],
+            agency=ga,
+            channel="president_office",
+            form="written",
+            kind="complaint",
+            topic=topic,
+            applicant_name=name,
+            applicant_address="Бишкек, ул. Токтогула, 1",
+            applicant_email="citizen@example.kg",
+            text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
+            language="ru",
+            received_at=timezone.now(),
+            cover_letter_number="01-123",
+            cover_letter_date=timezone.localdate(),
+            **extra,
+        )
+
+    registered, _ = register("Сыдыков Марат")
+    in_work, _ = register(
+        "Иванова Мария Петровна",
+        files=[
+            services.NewAttachment(
+                name="скан.pdf",
+                content_type="application/pdf",
+                content=pdf_bytes(),
+                purpose=Attachment.Purpose.SCAN,
+            )
+        ],
+    )
+    answered, answered_code = register("Петров Иван Сергеевич")
+    for appeal in (in_work, answered):
+        services.route_appeal(
+            appeal_id=appeal.pk, actor=users["controller"], lead=ministry
+        )
+        services.assign_executor(
+            appeal_id=appeal.pk, actor=users["head"], executor=users["executor"]
+        )
+    services.save_answer_draft(
+        appeal_id=answered.pk,
+        actor=users["executor"],
+        text="Проверка проведена: пособие будет выплачено до конца месяца.",
+        outcome="supported",
+        submit=True,
+    )
+    services.approve_answer(appeal_id=answered.pk, actor=users["head"])
+    submitted = services.submit_appeal(
+        submission_key=uuid.uuid4(),
+        applicant_name="Асанов Бакыт",
+        applicant_phone="+996 555 123 456",
+        text="Биздин көчөдө түнкүсүн жарык жок.",
+        language="ky",
+        kind="complaint",
+        topic=topic,
+    ).appeal
+    for appeal in (registered, in_work, answered):
+        appeal.refresh_from_db()
+    return World(
+        submitted=submitted,
+        registered=registered,
+        in_work=in_work,
+        answered=answered,
+        answered_code=answered_code,
+    )
