@@ -22,7 +22,7 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Phone numbers as people write them (+996 555 123 456, 0555-12-34-56, 996555123456),
 # also when partly masked with *: 9 to 15 digits after a + , a 0 or 996.
-PHONE = re.compile(r"(?<![\w+*])(?:\+\d|\b0|\b996)(?:[\s()-]?[\d*]){8,14}(?![\w*])")
+PHONE = re.compile(r"(?<![\w+*-])(?:\+\d|\b0|\b996)(?:[\s()-]?[\d*]){8,14}(?![\w*])")
 SCRUBBED_EMAIL = "[email]"
 SCRUBBED_PHONE = "[phone]"
 
@@ -87,13 +87,19 @@ class PersonalDataFilter(logging.Filter):
             elif record.exc_text:
                 record.exc_text = scrub(record.exc_text)
             for key, value in list(vars(record).items()):
-                if key not in _STANDARD_ATTRIBUTES and isinstance(value, str):
-                    setattr(record, key, scrub(value))
+                if key not in _STANDARD_ATTRIBUTES and isinstance(
+                    value, str | dict | list | tuple
+                ):
+                    setattr(record, key, scrub_value(value))
             record._scrubbed = True
         return True
 
 
-_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "request_id",
+}
 
 
 # --- Celery: the request id travels in the task message's headers ----------------------
