@@ -17,7 +17,8 @@ def init_sentry(*, dsn: str, environment: str, traces_sample_rate: float = 0.0):
         dsn=dsn,
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
+        # send_default_pii stays at its default, False (newer SDKs warn when it is
+        # passed at all); before_send removes what would still be personal.
         max_request_body_size="never",
         include_local_variables=False,
         traces_sample_rate=traces_sample_rate,
