@@ -63,7 +63,10 @@ class RequestIdFilter(logging.Filter):
     """Adds `request_id` to every record (a dash outside any request or task)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        # django.request logs a response after the middleware has returned; the
+        # request it passes along still knows its id.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
 
 
