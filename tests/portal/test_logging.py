@@ -192,3 +192,14 @@ def test_request_id_follows_the_request_into_the_task_a_real_worker_runs(
     assert {r["request_id"] for r in task_lines} == {request_id}
     for secret in (NAME, EMAIL, "987 654"):
         assert secret not in text
+
+
+@pytest.mark.django_db
+def test_django_request_lines_carry_the_request_id_of_their_request(
+    client, console_output
+):
+    response = client.get("/en/no-such-page/", headers={"X-Request-ID": "req-404-0001"})
+    assert response.status_code == 404
+    lines = [json.loads(line) for line in console_output.getvalue().splitlines()]
+    not_found = [line for line in lines if line["logger"] == "django.request"]
+    assert not_found and not_found[0]["request_id"] == "req-404-0001"
