@@ -314,6 +314,9 @@ READINESS_MIN_FREE_DISK_MB = env.int("READINESS_MIN_FREE_DISK_MB", default=1024)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 METRICS_QUEUES = env.list("METRICS_QUEUES", default=["celery"])
+if not DEBUG:
+    # The scraper talks to web directly over plain HTTP, like the healthchecks.
+    SECURE_REDIRECT_EXEMPT.append(r"^metrics$")
 
 # Server errors to a Sentry-compatible service; off unless SENTRY_DSN is set.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
