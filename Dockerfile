@@ -14,11 +14,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=portal.settings
 
 # WeasyPrint's libraries (Pango, HarfBuzz) and fonts with the Kyrgyz letters ң ө ү
-# for the PDFs.
+# for the PDFs; pg_dump/pg_restore 15 (bookworm's, the server's major version) for
+# manage.py backup and restore.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-      fonts-dejavu-core fonts-noto-core \
+      fonts-dejavu-core fonts-noto-core postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 # Fixed ids, so files on the media volume keep one owner across rebuilds.

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DEBUG=1
 
-.PHONY: run test test-fast lint format messages compile-messages install system-deps demo clean
+.PHONY: run test test-fast lint format messages compile-messages install system-deps demo clean backup restore
 
 run: install compile-messages
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
@@ -45,6 +45,19 @@ messages: install
 
 demo: install
 	$(DEV_ENV) $(PY) manage.py load_demo
+
+# One archive with the database dump and the uploaded files (see README, Backups).
+# The environment decides where from (DATABASE_URL, MEDIA_ROOT); DEBUG only defaults to
+# 1 so that a developer's machine needs no SECRET_KEY.
+backup: install
+	DEBUG=$${DEBUG-1} $(PY) manage.py backup $(if $(FILE),-o $(FILE))
+
+# make restore FILE=var/backups/portal-....tar.gz [FORCE=1]: into an empty database
+# and storage (FORCE=1 replaces what is there), then applies newer migrations.
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=archive.tar.gz [FORCE=1]" >&2; exit 2; }
+	DEBUG=$${DEBUG-1} $(PY) manage.py restore $(FILE) $(if $(FORCE),--force)
+	DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput
 
 clean:
 	rm -rf var/celery-queue var/celery-processed var/celery-results var/mail var/test.sqlite3*

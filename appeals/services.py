@@ -185,6 +185,7 @@ def stage_upload(*, submission_key: uuid.UUID, upload) -> StagedUpload:
         count=staged.count() + 1,
         total_size=sum(staged.values_list("size", flat=True)) + checked.size,
     )
+    uploads.scan(upload, name=checked.name)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

@@ -1,6 +1,7 @@
 """Files citizens and clerks attach: recognised by their content, limited in size and
 count, and staged so a form that fails validation keeps them."""
 
+import logging
 from dataclasses import dataclass
 
 import filetype
@@ -19,6 +20,8 @@ MAX_FILES = 10
 MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_TOTAL_SIZE = 20 * 1024 * 1024
 HEAD_BYTES = 8192
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,4 +91,38 @@ def check_totals(*, count: int, total_size: int) -> None:
         raise ValidationError(
             _("All files together may not exceed %(limit)s MB.")
             % {"limit": MAX_TOTAL_SIZE // (1024 * 1024)}
+        )
+
+
+def scan(upload: UploadedFile, *, name: str) -> None:
+    """Pass the file to the virus scanner (settings.UPLOAD_SCANNER); an infected file is
+    quarantined and refused with a message the uploader understands."""
+    from . import scanning
+
+    scanner = scanning.get_scanner()
+    upload.seek(0)
+    try:
+        verdict = scanner.scan(upload)
+    except scanning.ScanError as exc:
+        # Refuse rather than let an unchecked file in: staff open these files.
+        logger.error("upload scan failed: %s", exc)
+        raise ValidationError(
+            _(
+                "We could not check the file %(name)s for viruses just now. "
+                "Please try again in a few minutes."
+            )
+            % {"name": name}
+        ) from exc
+    finally:
+        upload.seek(0)
+    if verdict.infected:
+        scanning.quarantine(
+            upload,
+            original_name=name,
+            signature=verdict.signature,
+            scanner=scanner.name,
+        )
+        raise ValidationError(
+            _("The file %(name)s was refused: our virus check found a threat in it.")
+            % {"name": name}
         )

@@ -248,14 +248,49 @@ CONTENT_SECURITY_POLICY = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- Logging --------------------------------------------------------------------
+# --- Operations: logs, metrics, errors, health, backups, upload scanning ------------
+# Every request gets an id (X-Request-ID from the proxy when sane): first, so even a
+# redirect carries it. django-prometheus counts requests and latency around the rest.
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "portal.middleware.RequestIdMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+INSTALLED_APPS.append("django_prometheus")
+
+# JSON lines for the log collector in production; readable lines when developing.
+# Both carry the request id, and both pass through the filter that scrubs e-mail
+# addresses and phone numbers. Request bodies are never logged.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {
+        "request_id": {"()": "portal.logging.RequestIdFilter"},
+        "personal_data": {"()": "portal.logging.PersonalDataFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+            },
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id", "personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -264,6 +299,55 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# Workers log through LOGGING above (JSON, request id, scrubbing), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Readiness (/readyz): which checks decide it, how old the newest worker heartbeat may
+# be (the heartbeat task runs every 60 s), and the free space uploads need.
+READINESS_CHECKS = env.list(
+    "READINESS_CHECKS", default=["database", "broker", "redis", "workers", "disk"]
+)
+READINESS_HEARTBEAT_MAX_AGE = env.int("READINESS_HEARTBEAT_MAX_AGE", default=180)
+READINESS_MIN_FREE_DISK_MB = env.int("READINESS_MIN_FREE_DISK_MB", default=1024)
+
+# Prometheus (/metrics): a bearer token, or a direct connection from these addresses.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_QUEUES = env.list("METRICS_QUEUES", default=["celery"])
+if not DEBUG:
+    # The scraper talks to web directly over plain HTTP, like the healthchecks.
+    SECURE_REDIRECT_EXEMPT.append(r"^metrics$")
+
+# Server errors to a Sentry-compatible service; off unless SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from portal.errors import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# Backups (manage.py backup / restore): where archives go by default.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+
+# Uploads: a scanner (dotted path of a class with scan(stream) -> signature or None).
+# With CLAMD_HOST or CLAMD_SOCKET set, ClamAV's daemon scans every file; refused files
+# go to QUARANTINE_DIR, which is outside MEDIA_ROOT and never served.
+CLAMD_HOST = env.str("CLAMD_HOST", default="")
+CLAMD_PORT = env.int("CLAMD_PORT", default=3310)
+CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
+CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=30.0)
+UPLOAD_SCANNER = env.str(
+    "UPLOAD_SCANNER",
+    default=(
+        "appeals.scanning.ClamdScanner"
+        if CLAMD_HOST or CLAMD_SOCKET
+        else "appeals.scanning.NoScanner"
+    ),
+)
+QUARANTINE_DIR = Path(env.str("QUARANTINE_DIR", default=str(VAR_DIR / "quarantine")))
 
 PORTAL_NAME = _("Citizens' appeals portal")
 # How long after an answer the citizen may ask for a re-review (calendar days).

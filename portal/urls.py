@@ -8,6 +8,8 @@ from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
@@ -18,6 +20,10 @@ urlpatterns += i18n_patterns(
     path("statistics/", include("reports.urls")),
     path("staff/", include("appeals.urls_staff")),
     path("", include("appeals.urls")),
+    path("admin/operations/", views.operations, name="operations"),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
 )
+
+# The 500 page with the request id (Django's default renders it without context).
+handler500 = "portal.views.server_error"

@@ -12,13 +12,15 @@
 
 from django.db import migrations, models
 
+from portal.migration_operations import AddIndexConcurrently
+
 
 def create_trigram_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS appeal_number_trgm_idx "
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS appeal_number_trgm_idx "
         "ON appeals_appeal USING gin (registration_number gin_trgm_ops)"
     )
 
@@ -26,21 +28,23 @@ def create_trigram_index(apps, schema_editor):
 def drop_trigram_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("DROP INDEX IF EXISTS appeal_number_trgm_idx")
+    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS appeal_number_trgm_idx")
 
 
 class Migration(migrations.Migration):
+    # Built CONCURRENTLY outside a transaction: the appeals table stays writable.
+    atomic = False
     dependencies = [("appeals", "0003_text_trigram_index")]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="appeal",
             index=models.Index(
                 fields=["registering_agency", "status", "-received_on", "-id"],
                 name="appeal_journal_status_idx",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="appeal",
             index=models.Index(
                 fields=["registering_agency", "applicant_name_key"],

@@ -3,8 +3,14 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.migration_operations import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Indexes on tables that hold millions of rows are built CONCURRENTLY, outside a
+    # transaction, so registration and answering go on while they are built.
+    atomic = False
+
     dependencies = [
         ("agencies", "0004_staffprofile"),
         ("appeals", "0008_mass_appeals"),
@@ -12,13 +18,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="appeal",
             index=models.Index(
                 fields=["lead_agency", "received_on"], name="appeal_lead_intake_idx"
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="appeal",
             index=models.Index(
                 condition=models.Q(("status", "closed")),
@@ -26,7 +32,7 @@ class Migration(migrations.Migration):
                 name="appeal_closed_at_idx",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="event",
             index=models.Index(fields=["type", "at"], name="event_type_at_idx"),
         ),

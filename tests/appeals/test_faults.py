@@ -39,6 +39,8 @@ import pytest
 import redis
 from django.db import connection, connections
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 from kombu import Connection
 
 from agencies.models import Topic
@@ -546,7 +548,9 @@ def test_connection_lost_mid_submit_shows_the_error_page_and_saves_nothing(
     assert written_before_the_fault == [1, 1]
     assert response.status_code == 500
     html = response.content.decode()
-    assert "Nothing you entered has been lost" in html
+    with translation.override("ky"):  # the error page speaks the request's language
+        assert gettext("Nothing you entered has been lost.") in html
+    assert 'id="request-id"' in html
     assert "Traceback" not in html and "OperationalError" not in html
     assert not Appeal.objects.exists()
     assert not Attachment.objects.exists()
