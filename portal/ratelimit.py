@@ -46,5 +46,10 @@ def _hit(scope: str, subject: str, *, limit: int, window: int) -> bool:
 
 
 def exceeded(scope: str, subject: str, *, limit: int) -> bool:
-    """Whether the subject is already over its limit, without counting an attempt."""
-    return (cache.get(_key(scope, subject)) or 0) >= limit
+    """Whether the subject is already over its limit, without counting an attempt
+    (False when the cache is down, like `hit`)."""
+    try:
+        return (cache.get(_key(scope, subject)) or 0) >= limit
+    except Exception as exc:  # the cache is down: fail open, loudly
+        logger.warning("rate limit %s not checked, cache unavailable: %r", scope, exc)
+        return False
