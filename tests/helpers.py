@@ -163,5 +163,5 @@ def browser_login(page, base_url: str, username: str, password: str, lang: str =
     page.locator("main button[type=submit]").click()
     page.wait_for_url(f"{base_url}/{lang}/staff/login/code/**")
     page.locator("#id_code").fill(current_code(device))
-    page.locator("main button[type=submit]").click()
+    page.locator("#id_code").press("Enter")
     page.wait_for_url(f"{base_url}/{lang}/staff/")
