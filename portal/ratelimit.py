@@ -4,6 +4,7 @@ across web processes)."""
 import hashlib
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -11,7 +12,16 @@ logger = logging.getLogger(__name__)
 
 
 def client_id(request: HttpRequest) -> str:
-    """The client's address as the proxy saw it (REMOTE_ADDR behind a trusted proxy)."""
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies that
+    append to X-Forwarded-For, the address the outermost of them saw (entries a
+    client wrote itself come before it and are ignored). Without this, every citizen
+    behind the TLS proxy would share the proxy's address and its limits."""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        chain = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        chain = [address.strip() for address in chain if address.strip()]
+        if len(chain) >= count:
+            return chain[-count]
     return request.META.get("REMOTE_ADDR", "unknown")
 
 

@@ -187,6 +187,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "appeals.views.auth.locked_out"
 AXES_CLIENT_IP_CALLABLE = "appeals.views.auth.client_address"
+# Proxies in front of the portal that append the client's address to
+# X-Forwarded-For (portal.ratelimit.client_id): the rate limits and the lockout key on
+# the client, not on the proxy. One by default when a TLS proxy is declared.
+TRUSTED_PROXY_COUNT = env.int(
+    "TRUSTED_PROXY_COUNT",
+    default=1 if env.bool("SECURE_PROXY_SSL_HEADER", False) else 0,
+)
 AXES_VERBOSE = False
 # The authenticator app shows the portal under this name.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="appeals.gov.kg")

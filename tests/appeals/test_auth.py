@@ -342,3 +342,22 @@ def test_weak_staff_passwords_are_refused(password):
 
 def test_a_long_uncommon_password_is_accepted():
     validate_password("Kb7#qz-river-lamp", _aigul())
+
+
+def test_behind_the_proxy_the_client_address_counts_not_the_proxys(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    staff_member("clerk", username="aigul")
+    proxy = _client("172.18.0.1")
+    for _attempt in range(5):
+        proxy.post(
+            LOGIN,
+            {"username": "aigul", "password": "wrong-password-12"},
+            HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.5",  # forged, then real
+        )
+    assert AccessAttempt.objects.get(username="aigul").ip_address == "203.0.113.5"
+    right = {"username": "aigul", "password": PASSWORD}
+    locked = proxy.post(LOGIN, right, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert locked.status_code == 429
+    # Someone else behind the same proxy is not locked out with them.
+    other = proxy.post(LOGIN, right, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert other.status_code == 302
