@@ -215,6 +215,10 @@ class Appeal(TimeStampedModel):
     forwarding_letter_number = models.CharField(
         _("outgoing letter number"), max_length=64, blank=True
     )
+    # Set when the retention period removed the applicant's data (appeals.retention).
+    personal_data_removed_at = models.DateTimeField(
+        _("personal data removed at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("appeal")
@@ -282,6 +286,13 @@ class Appeal(TimeStampedModel):
                 name="appeal_closed_at_idx",
                 condition=Q(status="closed"),
             ),
+            # The retention sweep: closed appeals whose personal data is still kept,
+            # oldest first (small: a few years of closed appeals, never the archive).
+            models.Index(
+                fields=["closed_at"],
+                name="appeal_retention_idx",
+                condition=Q(status="closed", personal_data_removed_at__isnull=True),
+            ),
             # Earlier appeals of the same applicant (repeats).
             models.Index(fields=["applicant_name_key"], name="appeal_applicant_idx"),
             # Registration journal of one agency, newest first (keyset pagination).
@@ -341,6 +352,10 @@ class Event(models.Model):
         RE_REVIEW_REQUESTED = "re_review_requested", _("re-review requested")
         RATED = "rated", _("answer rated by the citizen")
         NOTIFIED = "notified", _("citizen notified")
+        PERSONAL_DATA_REMOVED = (
+            "personal_data_removed",
+            _("personal data removed under the retention period"),
+        )
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(_("event"), max_length=40, choices=Type.choices)

@@ -40,3 +40,11 @@ def weekly_digest() -> int:
     from . import reminders
 
     return reminders.weekly_digest()
+
+
+@shared_task(name="appeals.tasks.remove_expired_personal_data", ignore_result=True)
+def remove_expired_personal_data() -> int:
+    """The retention period of personal data (appeals.retention)."""
+    from . import retention
+
+    return retention.remove_expired_personal_data().appeals

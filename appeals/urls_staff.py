@@ -1,18 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import dashboard, inbox, journal, routing, staff
+from .views import auth, dashboard, inbox, journal, routing, staff
 
 app_name = "staff"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="staff/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", auth.StaffLoginView.as_view(), name="login"),
+    path("login/code/", auth.verify, name="two_factor"),
+    path("login/authenticator/", auth.setup, name="two_factor_setup"),
     path(
         "logout/", auth_views.LogoutView.as_view(next_page="staff:login"), name="logout"
     ),

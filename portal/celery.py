@@ -45,6 +45,12 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Sundays at 04:00, when nobody works: removes the personal data of appeals
+    # closed longer ago than the retention period (PERSONAL_DATA_RETENTION_DAYS).
+    "remove-expired-personal-data": {
+        "task": "appeals.tasks.remove_expired_personal_data",
+        "schedule": crontab(hour=4, minute=0, day_of_week=0),
+    },
     # Every hour: removes files of filing forms that were never sent (after a day).
     "purge-stale-uploads": {
         "task": "appeals.tasks.purge_stale_uploads",

@@ -4,6 +4,7 @@ Everything is created through the same services the portal uses, and loading twi
 changes nothing.
 """
 
+import base64
 import datetime as dt
 import random
 import uuid
@@ -11,12 +12,19 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.models import Agency, Membership, Topic
-from appeals import services
+from appeals import services, two_factor
 from appeals.models import Appeal, Channel, Delivery, Form, Kind
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (printed for the demo, never deployed)
+# Two-factor login of the demo's controller, head and admin (appeals.two_factor): one
+# fixed authenticator key (base32, for any TOTP app) and fixed backup codes, put back
+# each time the demo is loaded. Published in the README: the demo only.
+DEMO_TOTP_SECRET = "KYRG YZDE MOPO RTAL 2FA3 SECR ETKE Y234"  # noqa: S105
+DEMO_BACKUP_CODES = [f"demo-2026-{n}" for n in range(1, 6)]
+DEMO_TWO_FACTOR_USERS = ("controller", "head", "admin")
 
 AGENCIES = [
     # slug, code, kind, ky, ru, en, phone, email
@@ -205,6 +213,7 @@ def load(*, appeals: int = 300, seed: int = 2026) -> dict:
             topics.append(topic)
             created["topics"] += new
         users = _users(agencies, created)
+        _second_factor(users)
     if not Appeal.objects.exists():
         created["appeals"] = _appeals(appeals, seed, agencies, topics, users)
     return created
@@ -236,6 +245,18 @@ def _users(agencies: dict, created: dict) -> dict:
         created["users"] += 1
     users["admin"] = admin
     return users
+
+
+def _second_factor(users: dict) -> None:
+    key = base64.b32decode(DEMO_TOTP_SECRET.replace(" ", "")).hex()
+    for username in DEMO_TWO_FACTOR_USERS:
+        user = users[username]
+        TOTPDevice.objects.update_or_create(
+            user=user,
+            name="demo authenticator",
+            defaults={"key": key, "confirmed": True},
+        )
+        two_factor.issue_backup_codes(user=user, codes=DEMO_BACKUP_CODES)
 
 
 def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -> int:

@@ -4,6 +4,7 @@ across web processes)."""
 import hashlib
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -11,7 +12,16 @@ logger = logging.getLogger(__name__)
 
 
 def client_id(request: HttpRequest) -> str:
-    """The client's address as the proxy saw it (REMOTE_ADDR behind a trusted proxy)."""
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies that
+    append to X-Forwarded-For, the address the outermost of them saw (entries a
+    client wrote itself come before it and are ignored). Without this, every citizen
+    behind the TLS proxy would share the proxy's address and its limits."""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        chain = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        chain = [address.strip() for address in chain if address.strip()]
+        if len(chain) >= count:
+            return chain[-count]
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
@@ -46,5 +56,10 @@ def _hit(scope: str, subject: str, *, limit: int, window: int) -> bool:
 
 
 def exceeded(scope: str, subject: str, *, limit: int) -> bool:
-    """Whether the subject is already over its limit, without counting an attempt."""
-    return (cache.get(_key(scope, subject)) or 0) >= limit
+    """Whether the subject is already over its limit, without counting an attempt
+    (False when the cache is down, like `hit`)."""
+    try:
+        return (cache.get(_key(scope, subject)) or 0) >= limit
+    except Exception as exc:  # the cache is down: fail open, loudly
+        logger.warning("rate limit %s not checked, cache unavailable: %r", scope, exc)
+        return False

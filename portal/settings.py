@@ -5,6 +5,7 @@ portal run with no server installed; production sets DATABASE_URL, REDIS_URL and
 SECRET_KEY (see README.md and .env.example).
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -152,6 +153,55 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "staff:dashboard"
+# Lockout (django-axes) and two-factor login (django-otp), kept together here: the
+# lists above stay as they were so other changes to them merge cleanly.
+INSTALLED_APPS += [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+# OTPMiddleware right after authentication (it marks request.user as verified or
+# not); the portal's check that controllers, heads and admins are verified after it;
+# AxesMiddleware last, as django-axes asks.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "appeals.middleware.TwoFactorMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out logins first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one username from one address lock that pair out for half
+# an hour (the staff login page and the Django admin alike). Keyed on the pair, not
+# the address alone: a ministry's staff share one address behind its NAT. Attempts
+# are kept in the database; the address is the one the rate limits use.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "appeals.views.auth.locked_out"
+AXES_CLIENT_IP_CALLABLE = "appeals.views.auth.client_address"
+# Proxies in front of the portal that append the client's address to
+# X-Forwarded-For (portal.ratelimit.client_id): the rate limits and the lockout key on
+# the client, not on the proxy. One by default when a TLS proxy is declared.
+TRUSTED_PROXY_COUNT = env.int(
+    "TRUSTED_PROXY_COUNT",
+    default=1 if env.bool("SECURE_PROXY_SSL_HEADER", False) else 0,
+)
+AXES_VERBOSE = False
+# The authenticator app shows the portal under this name.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="appeals.gov.kg")
+# Retention (remove_expired_personal_data, weekly): the personal data of appeals
+# closed longer ago than this is removed; the figures stay. Five years by default.
+PERSONAL_DATA_RETENTION_DAYS = env.int(
+    "PERSONAL_DATA_RETENTION_DAYS", default=5 * 365 + 1
+)
 
 # --- Languages and time ---------------------------------------------------------
 LANGUAGE_CODE = "ky"
@@ -357,6 +407,9 @@ PORTAL_RATE_LIMITS = {
     "submit": (env.int("RATE_SUBMIT_PER_HOUR", default=5), 3600),
     "track_client": (env.int("RATE_TRACK_PER_CLIENT", default=20), 900),
     "track_number": (env.int("RATE_TRACK_PER_NUMBER", default=10), 3600),
+    # Login attempts from one address, any username (django-axes locks one username
+    # per address after a few failures; this stops spraying many usernames).
+    "login": (env.int("RATE_LOGIN_PER_CLIENT", default=60), 900),
 }
 # The public address used in e-mails and PDFs (links back to the tracking page).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip(

@@ -26,12 +26,42 @@ CHROMIUM_ARGS = [
 ]
 
 
-def login_staff(client, user) -> None:
-    """Log a staff member in the way every staff test does.
+def second_factor_device(user):
+    """The user's confirmed authenticator device (a real django-otp TOTP device),
+    created on first use: tests log in with the codes it computes."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    One place, so that two-factor login (when it arrives) is satisfied here too.
-    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(
+        user=user, name="authenticator", confirmed=True
+    )
+
+
+def current_code(device) -> str:
+    """The code the user's app would show now (RFC 6238, the device's own settings).
+
+    The device forgets the last code it accepted, so a test may log the same person
+    in twice within one 30-second step."""
+    from django_otp.oath import totp
+
+    device.last_t = -1
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{code:0{device.digits}d}"
+
+
+def login_staff(client, user) -> None:
+    """Log a staff member in the way every staff test does: the session is logged in
+    and confirmed with the second factor (django_otp.login's session key, pointing
+    at a real device of the user), as after the code step of the real login."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
     client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = second_factor_device(user).persistent_id
+    session.save()
 
 
 def database_url_for_tests() -> str:
@@ -121,10 +151,17 @@ def using_postgres() -> bool:
 
 
 def browser_login(page, base_url: str, username: str, password: str, lang: str = "ky"):
-    """Log a staff member in through the real login page (and, later, its second
-    factor): the one place browser journeys log in."""
+    """Log a staff member in through the real login page and its second factor (a
+    code computed from the user's authenticator device, created if missing): the one
+    place browser journeys log in."""
+    from django.contrib.auth import get_user_model
+
+    device = second_factor_device(get_user_model().objects.get(username=username))
     page.goto(f"{base_url}/{lang}/staff/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(password)
     page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{base_url}/{lang}/staff/login/code/**")
+    page.locator("#id_code").fill(current_code(device))
+    page.locator("#id_code").press("Enter")
     page.wait_for_url(f"{base_url}/{lang}/staff/")

@@ -31,6 +31,7 @@ from appeals.deadlines import (
     working_days_between,
 )
 from appeals.models import DeadlineRule
+from tests.helpers import login_staff
 
 KG = Calendar()  # the Kyrgyz public calendar, no admin entries
 UTC = dt.UTC
@@ -481,7 +482,7 @@ class TestAdmin:
         self, client, django_user_model
     ):
         root = django_user_model.objects.create_superuser("root", password="x" * 16)
-        client.force_login(root)
+        login_staff(client, root)
         rules = client.get("/en/admin/appeals/deadlinerule/")
         assert rules.status_code == 200
         assert "Law No. 67 of 4 May 2007" in rules.content.decode()
@@ -508,5 +509,5 @@ class TestAdmin:
         clerk.user_permissions.add(
             *Permission.objects.filter(codename__endswith="deadlinerule")
         )
-        client.force_login(clerk)
+        login_staff(client, clerk)
         assert client.get("/en/admin/appeals/deadlinerule/").status_code == 403

@@ -75,6 +75,8 @@ class Case:
 
 CASES = {
     "login": Case("staff:login"),
+    "two_factor": Case("staff:two_factor"),
+    "two_factor_setup": Case("staff:two_factor_setup"),
     "logout": Case("staff:logout", method="post"),
     "dashboard": Case("staff:dashboard"),
     "queue": Case("staff:queue"),
@@ -105,6 +107,10 @@ JOURNAL = (L, L, OK, F, F, OK, F, OK, OK, OK, OK, F, F)
 EXPECTED = {
     #                       anon cit head_a ex_a col_a head_b ex_b clerk_b ctrl clerk mgr admin none
     "login":                (OK, OK, HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
+    # The code step of a confirmed session goes on to the workspace; anyone logged in
+    # may connect a (new) authenticator app.
+    "two_factor":           (L,  L,  HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
+    "two_factor_setup":     (L,  L,  OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK),
     "logout":               (L,  L,  L,    L,    L,    L,    L,    L,    L,    L,    L,    L,    L),
     "dashboard":            (L,  L,  OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   F,    F),
     "queue":                (L,  L,  F,    F,    F,    F,    F,    OK,   F,    OK,   F,    F,    F),

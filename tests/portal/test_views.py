@@ -2,6 +2,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from tests.helpers import login_staff
+
 pytestmark = pytest.mark.django_db
 
 HEADINGS = {
@@ -79,7 +81,7 @@ def test_admin_is_for_superusers(client, django_user_model):
     response = client.get("/en/admin/")
     assert response.status_code == 302
     admin = django_user_model.objects.create_superuser("root", password="x" * 16)
-    client.force_login(admin)
+    login_staff(client, admin)
     assert client.get("/en/admin/").status_code == 200
 
 

@@ -21,3 +21,12 @@ class Command(BaseCommand):
         for username, role, agency, *_ in demo.USERS:
             self.stdout.write(f"  {username:<11} {role:<11} {agency}")
         self.stdout.write("  admin       superuser   (Django admin at /ky/admin/)")
+        self.stdout.write(
+            "Two-factor login of {users}: add the key {key} to an authenticator "
+            "app (time-based, 6 digits), or use a backup code: {codes} (each works "
+            "once; loading the demo again restores them).".format(
+                users=", ".join(demo.DEMO_TWO_FACTOR_USERS),
+                key=demo.DEMO_TOTP_SECRET,
+                codes=", ".join(demo.DEMO_BACKUP_CODES),
+            )
+        )
