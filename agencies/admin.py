@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
 from modeltranslation.admin import TranslationAdmin
 
-from .models import Agency, CalendarDay, Membership, Topic
+from .models import Agency, ApiCallLog, ApiClient, CalendarDay, Membership, Topic
 
 
 @admin.register(Agency)
@@ -33,3 +34,54 @@ class CalendarDayAdmin(TranslationAdmin):
     list_filter = ("kind",)
     search_fields = ("reason_ky", "reason_ru", "reason_en")
     date_hierarchy = "day"
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Keys are issued by `manage.py create_api_client` (the key is printed once);
+    here they are looked at, their scopes and callback URL edited, and revoked."""
+
+    list_display = (
+        "name",
+        "agency",
+        "key_prefix",
+        "scopes",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("agency",)
+    search_fields = ("name", "key_prefix", "agency__code")
+    readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "agency", "scopes", "callback_url", *readonly_fields)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: the call log keeps pointing at the client
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset):
+        from appeals.api.clients import revoke_api_client
+
+        for client in queryset:
+            revoke_api_client(client=client)
+        self.message_user(
+            request,
+            _("%(count)s keys revoked.") % {"count": queryset.count()},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ApiCallLog)
+class ApiCallLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "client", "method", "path", "status", "duration_ms", "ip")
+    list_filter = ("client", "method", "status")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -9,6 +9,7 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("appeals.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(
