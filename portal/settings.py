@@ -310,3 +310,5 @@ SPECTACULAR_SETTINGS = {
 API_CALLBACK_TIMEOUT = env.float("API_CALLBACK_TIMEOUT", default=10.0)
 # A retry of a write call (same Idempotency-Key) gets the stored response this long.
 API_IDEMPOTENCY_DAYS = env.int("API_IDEMPOTENCY_DAYS", default=30)
+# The queue tasks go to when none is named (a test's worker gets its own).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
