@@ -305,6 +305,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ForwardingChannelEnum": "appeals.api.serializers.FORWARDING_CHANNEL_CHOICES"
+    },
 }
 # Callbacks to the clients' systems: seconds to wait for their answer.
 API_CALLBACK_TIMEOUT = env.float("API_CALLBACK_TIMEOUT", default=10.0)

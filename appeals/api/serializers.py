@@ -8,6 +8,8 @@ from ..forms import FORWARDING_CHANNELS
 from ..models import Channel, Kind, Language, Outcome, Status
 from ..uploads import MAX_FILES
 
+FORWARDING_CHANNEL_CHOICES = [(c, Channel(c).label) for c in FORWARDING_CHANNELS]
+
 
 class AttachmentIn(serializers.Serializer):
     name = serializers.CharField(max_length=200, help_text="File name, e.g. scan.pdf")
@@ -53,9 +55,7 @@ class FilingIn(ApplicantIn):
 
 
 class ForwardIn(ApplicantIn):
-    channel = serializers.ChoiceField(
-        choices=[(c, Channel(c).label) for c in FORWARDING_CHANNELS]
-    )
+    channel = serializers.ChoiceField(choices=FORWARDING_CHANNEL_CHOICES)
     cover_letter_number = serializers.CharField(max_length=64)
     cover_letter_date = serializers.DateField()
     topic = serializers.CharField(

@@ -7,6 +7,7 @@ Idempotency-Key and a retry with the same key and body gets the first answer aga
 import base64
 import binascii
 import hashlib
+import ipaddress
 import json
 import time
 import uuid
@@ -118,9 +119,16 @@ class ApiView(APIView):
             status=response.status_code,
             duration_ms=int((time.monotonic() - started) * 1000),
             idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
-            ip=ratelimit.client_id(request) or None,
+            ip=_ip(ratelimit.client_id(request)),
         )
         return response
+
+
+def _ip(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _idempotent(request, *, endpoint: str, handler) -> Response:
