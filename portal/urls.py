@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("agencies/", include("agencies.urls")),
     path("statistics/", include("reports.urls")),
     path("staff/", include("appeals.urls_staff")),
+    path("embed/", include("appeals.urls_embed")),
     path("", include("appeals.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
