@@ -40,3 +40,11 @@ def weekly_digest() -> int:
     from . import reminders
 
     return reminders.weekly_digest()
+
+
+@shared_task(name="appeals.tasks.forget_api_responses", ignore_result=True)
+def forget_api_responses() -> int:
+    """Drop the stored answers of API write calls older than the retry window."""
+    from .api.clients import forget_old_responses
+
+    return forget_old_responses()

@@ -45,6 +45,12 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every night at 03:30: drops the stored answers (with access codes) of API write
+    # calls older than API_IDEMPOTENCY_DAYS; a retry after that gets 410.
+    "forget-api-responses": {
+        "task": "appeals.tasks.forget_api_responses",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Every hour: removes files of filing forms that were never sent (after a day).
     "purge-stale-uploads": {
         "task": "appeals.tasks.purge_stale_uploads",

@@ -306,7 +306,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
-        "ForwardingChannelEnum": "appeals.api.serializers.FORWARDING_CHANNEL_CHOICES"
+        "ForwardingChannelEnum": "appeals.api.serializers.FORWARDING_CHANNEL_CHOICES",
+        "ChannelEnum": "appeals.models.Channel",
     },
 }
 # Callbacks to the clients' systems: seconds to wait for their answer.

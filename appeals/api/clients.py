@@ -97,3 +97,21 @@ def revoke_api_client(*, client: ApiClient) -> ApiClient:
             api_client=client, state=Notification.State.PENDING
         ).update(state=Notification.State.FAILED, last_error="client revoked")
     return client
+
+
+def forget_old_responses(*, older_than_days: int | None = None) -> int:
+    """Stored answers of write calls hold the citizen's access code: after the retry
+    window they are dropped (the row stays: it says which client filed the appeal)."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    from appeals.models import ApiRequest
+
+    days = older_than_days or settings.API_IDEMPOTENCY_DAYS
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    return (
+        ApiRequest.objects.filter(created_at__lt=cutoff, response_body__isnull=False)
+        .exclude(response_body=None)
+        .update(response_body=None)
+    )

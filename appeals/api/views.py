@@ -57,6 +57,9 @@ WRITE_ERRORS = {
     409: OpenApiResponse(
         s.ErrorOut, description="The first request with this key is still running."
     ),
+    410: OpenApiResponse(
+        s.ErrorOut, description="A retry after the retry window (its answer is gone)."
+    ),
     422: OpenApiResponse(
         s.ErrorOut, description="This key was used with a different request."
     ),
@@ -164,6 +167,14 @@ def _idempotent(request, *, endpoint: str, handler) -> Response:
             return _error(
                 status.HTTP_409_CONFLICT,
                 _("The first request with this Idempotency-Key is still running."),
+            )
+        if record.response_body is None:
+            return _error(
+                status.HTTP_410_GONE,
+                _(
+                    "The answer to this Idempotency-Key is no longer kept; "
+                    "follow the appeal by its number."
+                ),
             )
         return Response(
             record.response_body,

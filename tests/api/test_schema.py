@@ -82,3 +82,15 @@ def test_schema_is_served_and_names_every_endpoint(client):
         "/api/v1/appeals/{number}/",
         "/api/v1/forwarded/",
     }
+
+
+def test_docs_are_served_from_the_portal_itself(client):
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower()
+    assert "<script>" not in html  # the start-up script is a file (CSP)
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
