@@ -1,8 +1,17 @@
+from django import forms
 from django.contrib import admin, messages
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from .models import Agency, ApiCallLog, ApiClient, CalendarDay, Membership, Topic
+from .models import (
+    Agency,
+    ApiCallLog,
+    ApiClient,
+    ApiScope,
+    CalendarDay,
+    Membership,
+    Topic,
+)
 
 
 @admin.register(Agency)
@@ -36,11 +45,28 @@ class CalendarDayAdmin(TranslationAdmin):
     date_hierarchy = "day"
 
 
+class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("permissions"),
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    callback_url = forms.URLField(
+        label=_("callback URL"), required=False, assume_scheme="https"
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ("name", "agency", "scopes", "callback_url")
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
     """Keys are issued by `manage.py create_api_client` (the key is printed once);
     here they are looked at, their scopes and callback URL edited, and revoked."""
 
+    form = ApiClientForm
     list_display = (
         "name",
         "agency",
@@ -57,6 +83,12 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def save_model(self, request, obj, form, change):
+        from appeals.api.clients import sync_clerk_role
+
+        super().save_model(request, obj, form, change)
+        sync_clerk_role(client=obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the call log keeps pointing at the client

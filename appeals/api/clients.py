@@ -49,9 +49,6 @@ def create_api_client(
     user = get_user_model().objects.create_user(
         username=f"api-{prefix}", first_name=name[:150]
     )  # no password: the system never logs in to pages
-    if ApiScope.FORWARD in scopes:
-        # Forwarded appeals are registered by the clerks' service, as a clerk would.
-        Membership.objects.create(user=user, agency=agency, role=Membership.Role.CLERK)
     client = ApiClient(
         name=name,
         agency=agency,
@@ -64,7 +61,21 @@ def create_api_client(
     )
     client.full_clean(exclude=["user"])
     client.save()
+    sync_clerk_role(client=client)
     return IssuedKey(client=client, key=key)
+
+
+def sync_clerk_role(*, client: ApiClient) -> None:
+    """A client that may forward registers appeals through the clerks' service, so
+    its user is a clerk of its agency; without the scope (or after a move), not."""
+    memberships = Membership.objects.filter(user=client.user)
+    if client.has_scope(ApiScope.FORWARD):
+        memberships.exclude(agency=client.agency, role=Membership.Role.CLERK).delete()
+        Membership.objects.get_or_create(
+            user=client.user, agency=client.agency, role=Membership.Role.CLERK
+        )
+    else:
+        memberships.delete()
 
 
 def client_for_key(key: str) -> ApiClient | None:

@@ -72,6 +72,21 @@ def test_admin_lists_and_revokes_clients(client, make_client, django_user_model)
         ).status_code
         == 200
     )
+    # Taking the forward permission away takes the clerk's role with it.
+    saved = client.post(
+        f"/en/admin/agencies/apiclient/{issued.client.pk}/change/",
+        {
+            "name": "Renamed",
+            "agency": issued.client.agency_id,
+            "scopes": ["file", "read_status"],
+            "callback_url": "",
+        },
+    )
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    issued.client.refresh_from_db()
+    assert issued.client.name == "Renamed"
+    assert issued.client.scopes == ["file", "read_status"]
+    assert not issued.client.user.memberships.exists()
     client.post(
         "/en/admin/agencies/apiclient/",
         {"action": "revoke", "_selected_action": [issued.client.pk]},
