@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from .models import (
@@ -99,9 +100,11 @@ class ApiClientAdmin(admin.ModelAdmin):
 
         for client in queryset:
             revoke_api_client(client=client)
+        count = queryset.count()
         self.message_user(
             request,
-            _("%(count)s keys revoked.") % {"count": queryset.count()},
+            ngettext("%(count)s key revoked.", "%(count)s keys revoked.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
 
