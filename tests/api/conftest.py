@@ -10,7 +10,11 @@ ALL_SCOPES = list(ApiScope.values)
 
 
 @pytest.fixture
-def apparatus():
+def apparatus(db):
+    from agencies.defaults import ensure_government_apparatus
+
+    # A transactional test before this one may have flushed the data migration's row.
+    ensure_government_apparatus(Agency)
     return Agency.objects.get(slug="gov-apparatus")
 
 

@@ -163,3 +163,13 @@ def test_stored_answers_are_forgotten_after_the_retry_window(client, make_client
     assert ApiRequest.objects.get().appeal is not None  # still says who filed it
     again = post(client, FORWARDED, forwarding(), issued.key)
     assert again.status_code == 410
+
+
+def test_demo_data_has_an_api_client_with_the_printed_key(client):
+    from portal import demo
+
+    demo.load(appeals=0)
+    demo.load(appeals=0)  # safe to run twice
+    assert ApiClient.objects.filter(key_prefix="demo0000").count() == 1
+    response = client.get(APPEALS, **auth(demo.DEMO_API_KEY))
+    assert response.status_code == 200

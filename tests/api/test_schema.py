@@ -20,11 +20,14 @@ CHECKS = [
 
 
 @pytest.fixture
-def api_schema():
+def api_schema(keep_test_connection):
+    # Loading the schema is a request through the WSGI app too.
     return schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

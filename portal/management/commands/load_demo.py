@@ -21,3 +21,6 @@ class Command(BaseCommand):
         for username, role, agency, *_ in demo.USERS:
             self.stdout.write(f"  {username:<11} {role:<11} {agency}")
         self.stdout.write("  admin       superuser   (Django admin at /ky/admin/)")
+        self.stdout.write(
+            f"Demo API key (every scope, /api/v1/docs/): {demo.DEMO_API_KEY}"
+        )
