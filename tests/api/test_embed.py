@@ -238,6 +238,9 @@ def test_a_site_of_the_agency_frames_the_form_and_a_citizen_sends_it(
         page.screenshot(path=str(SCREENSHOTS / "embed-sent-ru.png"), full_page=True)
         tracking = frame.locator("#tracking-number").inner_text()
     finally:
+        # Closing the browser ends its keep-alive connections, so the live server's
+        # request threads end and close their database connections.
+        chromium_profile.close()
         server.shutdown()
         server.server_close()
     appeal = Appeal.objects.get()
