@@ -7,6 +7,30 @@ from django.utils.translation import gettext_lazy as _
 from portal.core import TimeStampedModel
 
 
+def validate_origins(value: str) -> None:
+    """One web origin a line: scheme, host and optional port, nothing after it."""
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ValidationError
+
+    for line in value.split():
+        parts = urlsplit(line)
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or "*" in line
+            or ";" in line
+        ):
+            raise ValidationError(
+                _("%(origin)s is not a web origin like https://mysite.gov.kg.")
+                % {"origin": line},
+                code="bad_origin",
+            )
+
+
 class Agency(TimeStampedModel):
     class Kind(models.TextChoices):
         APPARATUS = "apparatus", _("government apparatus")
@@ -43,6 +67,13 @@ class Agency(TimeStampedModel):
     email = models.EmailField(_("e-mail"), blank=True)
     website = models.URLField(_("website"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The agency's own websites that may frame the embeddable filing form.
+    embed_origins = models.TextField(
+        _("sites that may embed the filing form"),
+        blank=True,
+        validators=[validate_origins],
+        help_text=_("One origin a line, e.g. https://mvd.gov.kg"),
+    )
 
     class Meta:
         verbose_name = _("agency")
@@ -57,6 +88,10 @@ class Agency(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        return [origin.rstrip("/") for origin in self.embed_origins.split()]
 
 
 class Membership(TimeStampedModel):
@@ -180,3 +215,97 @@ class CalendarDay(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} · {self.get_kind_display()}"
+
+
+class ApiScope(models.TextChoices):
+    FILE = "file", _("file appeals on behalf of citizens")
+    FORWARD = "forward", _("forward appeals from another body")
+    READ_STATUS = "read_status", _("read the status and history of appeals")
+    RECEIVE_ANSWERS = "receive_answers", _("receive the texts of answers")
+
+
+class ApiClient(TimeStampedModel):
+    """A state system that calls the API on behalf of one agency.
+
+    The key is shown once; only its SHA-256 is kept (keys are 256-bit random, so a
+    fast hash is enough). The callback secret is kept as it is: the portal needs it to
+    sign every callback, so it cannot be stored hashed.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        related_name="api_clients",
+    )
+    # The system acts through its own user (a clerk of its agency when it may forward),
+    # so the clerks' services check and record it like a person.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_client",
+        editable=False,
+    )
+    scopes = models.JSONField(_("permissions"), default=list, blank=True)
+    key_prefix = models.CharField(
+        _("key prefix"), max_length=12, unique=True, editable=False
+    )
+    key_hash = models.CharField(max_length=64, editable=False)
+    callback_url = models.URLField(_("callback URL"), blank=True)
+    callback_secret = models.CharField(max_length=64, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        unknown = set(self.scopes or []) - set(ApiScope.values)
+        if not isinstance(self.scopes, list) or unknown:
+            raise ValidationError(
+                {"scopes": _("Unknown permission: %(scopes)s") % {"scopes": unknown}}
+            )
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+
+class ApiCallLog(models.Model):
+    """One call to the API: who, what, how it ended. No personal data: the path of a
+    call carries at most a registration number, never the request body."""
+
+    client = models.ForeignKey(
+        ApiClient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField()
+    duration_ms = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API call")
+        verbose_name_plural = _("API calls")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["client", "-at"], name="api_call_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

@@ -293,6 +293,8 @@ class Appeal(TimeStampedModel):
                 name="appeal_retention_idx",
                 condition=Q(status="closed", personal_data_removed_at__isnull=True),
             ),
+            # The API's list of an agency's appeals: keyset pages on (received_at, id).
+            models.Index(fields=["received_at", "id"], name="appeal_received_at_idx"),
             # Earlier appeals of the same applicant (repeats).
             models.Index(fields=["applicant_name_key"], name="appeal_applicant_idx"),
             # Registration journal of one agency, newest first (keyset pagination).
@@ -456,6 +458,8 @@ class Notification(TimeStampedModel):
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
         SMS = "sms", _("SMS")
+        # A signed JSON post to an API client's callback URL (appeals.callbacks).
+        CALLBACK = "callback", _("callback to a state system")
 
     template = models.CharField(max_length=64)
     channel = models.CharField(
@@ -470,6 +474,14 @@ class Notification(TimeStampedModel):
         null=True,
         blank=True,
         related_name="notifications",
+    )
+    # The state system a callback goes to (channel "callback").
+    api_client = models.ForeignKey(
+        "agencies.ApiClient",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="callbacks",
     )
     # Set for notices a periodic sweep sends, so running it twice sends nothing twice.
     dedup_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
@@ -496,10 +508,54 @@ class Notification(TimeStampedModel):
                 name="notification_pending_idx",
                 condition=Q(state="pending"),
             ),
+            # Callbacks go out in order: is an earlier one of the same appeal and
+            # client still pending?
+            models.Index(
+                fields=["api_client", "appeal", "id"],
+                name="notification_callback_idx",
+                condition=Q(state="pending", api_client__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.template} → {self.recipient} ({self.state})"
+
+
+class ApiRequest(models.Model):
+    """A write call of an API client under its Idempotency-Key: a retry with the same
+    key and body gets the stored response, a different body with the key is refused.
+    It also records which appeals a client filed or forwarded (they may follow them)."""
+
+    client = models.ForeignKey(
+        "agencies.ApiClient", on_delete=models.CASCADE, related_name="requests"
+    )
+    idempotency_key = models.CharField(max_length=100)
+    endpoint = models.CharField(max_length=32)
+    body_sha256 = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_requests",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "idempotency_key"], name="api_request_key_unique"
+            ),
+        ]
+        indexes = [
+            # Callbacks: the clients that filed or forwarded an appeal.
+            models.Index(fields=["appeal", "client"], name="api_request_appeal_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.endpoint} {self.idempotency_key}"
 
 
 class Assignment(TimeStampedModel):

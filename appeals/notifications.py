@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -113,6 +114,31 @@ def _write(*, template: str, context: dict, language: str, **fields) -> Notifica
     return notification
 
 
+def write_callback(*, appeal: Appeal, client, event_type: str, body: str):
+    """A signed post to an API client's system, queued like any notice (callbacks)."""
+    notification = Notification.objects.create(
+        template=f"callback_{event_type}"[:64],
+        channel=Notification.Channel.CALLBACK,
+        recipient=client.callback_url[:254],
+        api_client=client,
+        appeal=appeal,
+        language=appeal.language,
+        subject=event_type,
+        body=body,
+    )
+    transaction.on_commit(lambda: _schedule(notification.pk))
+    return notification
+
+
+def _earlier_callback_pending(notification: Notification) -> bool:
+    return Notification.objects.filter(
+        api_client_id=notification.api_client_id,
+        appeal_id=notification.appeal_id,
+        state=Notification.State.PENDING,
+        pk__lt=notification.pk,
+    ).exists()
+
+
 def _schedule(notification_id: int) -> None:
     from .tasks import deliver_notification
 
@@ -140,15 +166,24 @@ def deliver(notification_id: int) -> bool:
         )
         if notification is None:
             return False
+        is_callback = notification.channel == Notification.Channel.CALLBACK
+        if is_callback and _earlier_callback_pending(notification):
+            return False  # never overtakes: sent after the earlier one of its appeal
         try:
-            if notification.channel == Notification.Channel.SMS:
+            if is_callback:
+                from . import callbacks
+
+                callbacks.post(notification)
+            elif notification.channel == Notification.Channel.SMS:
                 sms.send(notification.recipient, notification.body)
             else:
                 _message(notification).send()
         except Exception as exc:
             notification.attempts += 1
             notification.last_error = repr(exc)[:2000]
-            if notification.attempts >= MAX_ATTEMPTS:
+            # A callback is never given up (later ones of its appeal wait for it);
+            # revoking the client ends it.
+            if notification.attempts >= MAX_ATTEMPTS and not is_callback:
                 notification.state = Notification.State.FAILED
                 logger.error("notification %s failed for good", notification.pk)
             notification.next_attempt_at = timezone.now() + backoff(
@@ -160,7 +195,26 @@ def deliver(notification_id: int) -> bool:
         notification.sent_at = timezone.now()
         notification.attempts += 1
         notification.save()
+        if is_callback:
+            _schedule_next_callback(notification)
         return True
+
+
+def _schedule_next_callback(notification: Notification) -> None:
+    """The next callback of the same appeal and client may go now."""
+    following = (
+        Notification.objects.filter(
+            api_client_id=notification.api_client_id,
+            appeal_id=notification.appeal_id,
+            state=Notification.State.PENDING,
+            pk__gt=notification.pk,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        transaction.on_commit(lambda: _schedule(following))
 
 
 def _message(notification: Notification) -> EmailMessage:
@@ -178,10 +232,18 @@ def _message(notification: Notification) -> EmailMessage:
 
 
 def due_ids(limit: int = 500) -> list[int]:
+    # A callback waiting behind an earlier one of its appeal is not due yet.
+    earlier_callback = Notification.objects.filter(
+        api_client_id=OuterRef("api_client_id"),
+        appeal_id=OuterRef("appeal_id"),
+        state=Notification.State.PENDING,
+        pk__lt=OuterRef("pk"),
+    )
     return list(
         Notification.objects.filter(
             state=Notification.State.PENDING, next_attempt_at__lte=timezone.now()
         )
-        .order_by("next_attempt_at")
+        .exclude(Exists(earlier_callback))
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

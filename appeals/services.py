@@ -22,7 +22,16 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Topic
 
-from . import codes, deadlines, letters, matching, notifications, permissions, uploads
+from . import (
+    callbacks,
+    codes,
+    deadlines,
+    letters,
+    matching,
+    notifications,
+    permissions,
+    uploads,
+)
 from .models import (
     Answer,
     Appeal,
@@ -56,7 +65,7 @@ def record_event(
     is_public: bool = True,
     at: dt.datetime | None = None,
 ) -> Event:
-    return Event.objects.create(
+    event = Event.objects.create(
         appeal=appeal,
         type=type,
         actor=actor if actor and actor.is_authenticated else None,
@@ -64,6 +73,10 @@ def record_event(
         is_public=is_public,
         at=at or timezone.now(),
     )
+    # The one place where API clients' callbacks are queued: every change of an
+    # appeal writes its event here, in the change's transaction.
+    callbacks.queue_for_event(event)
+    return event
 
 
 def next_registration_number(*, agency: Agency, year: int) -> str:

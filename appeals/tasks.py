@@ -48,3 +48,11 @@ def remove_expired_personal_data() -> int:
     from . import retention
 
     return retention.remove_expired_personal_data().appeals
+
+
+@shared_task(name="appeals.tasks.forget_api_responses", ignore_result=True)
+def forget_api_responses() -> int:
+    """Drop the stored answers of API write calls older than the retry window."""
+    from .api.clients import forget_old_responses
+
+    return forget_old_responses()

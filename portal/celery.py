@@ -51,6 +51,12 @@ app.conf.beat_schedule = {
         "task": "appeals.tasks.remove_expired_personal_data",
         "schedule": crontab(hour=4, minute=0, day_of_week=0),
     },
+    # Every night at 03:30: drops the stored answers (with access codes) of API write
+    # calls older than API_IDEMPOTENCY_DAYS; a retry after that gets 410.
+    "forget-api-responses": {
+        "task": "appeals.tasks.forget_api_responses",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Every hour: removes files of filing forms that were never sent (after a day).
     "purge-stale-uploads": {
         "task": "appeals.tasks.purge_stale_uploads",

@@ -25,6 +25,8 @@ DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (printed for the demo, never de
 DEMO_TOTP_SECRET = "KYRG YZDE MOPO RTAL 2FA3 SECR ETKE Y234"  # noqa: S105
 DEMO_BACKUP_CODES = [f"demo-2026-{n}" for n in range(1, 6)]
 DEMO_TWO_FACTOR_USERS = ("controller", "head", "admin")
+# The demo API client's key (prefix "demo0000"), printed by load_demo like the logins.
+DEMO_API_KEY = "demo0000.demo-api-key-2026-never-deployed"  # noqa: S105
 
 AGENCIES = [
     # slug, code, kind, ky, ru, en, phone, email
@@ -214,9 +216,36 @@ def load(*, appeals: int = 300, seed: int = 2026) -> dict:
             created["topics"] += new
         users = _users(agencies, created)
         _second_factor(users)
+        _api_client(agencies["gov-apparatus"])
     if not Appeal.objects.exists():
         created["appeals"] = _appeals(appeals, seed, agencies, topics, users)
     return created
+
+
+def _api_client(agency: Agency) -> None:
+    """A client with every scope and the known demo key; the Apparatus's filing form
+    may be framed by a page on the developer's machine."""
+    from agencies.models import ApiClient, ApiScope
+    from appeals.api.clients import hash_key, sync_clerk_role
+
+    if not agency.embed_origins:
+        agency.embed_origins = "http://localhost:8000\nhttp://127.0.0.1:8080"
+        agency.save(update_fields=["embed_origins"])
+    if ApiClient.objects.filter(key_prefix="demo0000").exists():
+        return
+    user = get_user_model().objects.create_user(
+        username="api-demo0000", first_name="Demo system"
+    )
+    client = ApiClient.objects.create(
+        name="Demo: Jogorku Kenesh document system",
+        agency=agency,
+        user=user,
+        scopes=list(ApiScope.values),
+        key_prefix="demo0000",
+        key_hash=hash_key(DEMO_API_KEY),
+        callback_secret="demo-callback-secret",  # noqa: S106
+    )
+    sync_clerk_role(client=client)
 
 
 def _users(agencies: dict, created: dict) -> dict:

@@ -42,7 +42,9 @@ def keyset_page(
         except ValueError:
             value = None
         if value is not None:
-            ordered = ordered.filter(
+            # The `>=` is implied by the OR, but PostgreSQL only starts the index
+            # range at the cursor with it; without it, it reads from the first row.
+            ordered = ordered.filter(**{f"{key}__gte": value}).filter(
                 Q(**{f"{key}__gt": value}) | Q(**{key: value, "id__gt": last_id})
             )
     rows = list(ordered[: size + 1])

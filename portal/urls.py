@@ -11,6 +11,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("appeals.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -19,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("agencies/", include("agencies.urls")),
     path("statistics/", include("reports.urls")),
     path("staff/", include("appeals.urls_staff")),
+    path("embed/", include("appeals.urls_embed")),
     path("", include("appeals.urls")),
     path("admin/operations/", views.operations, name="operations"),
     path("admin/", admin.site.urls),

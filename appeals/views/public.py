@@ -31,6 +31,25 @@ def _limits(name: str) -> tuple[int, int]:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def file_appeal(request: HttpRequest) -> HttpResponse:
+    return filing_page(
+        request,
+        template="appeals/appeal_form.html",
+        agency_slug=request.GET.get("agency", ""),
+        on_sent=_receipt_redirect,
+    )
+
+
+def filing_page(
+    request: HttpRequest,
+    *,
+    template: str,
+    agency_slug: str,
+    on_sent,
+    context: dict | None = None,
+) -> HttpResponse:
+    """The filing form's protocol, shared by the portal's page and the embeddable
+    form: staged uploads, the honeypot and consent (AppealForm), the rate limit,
+    exactly once per submission key. `on_sent(request, submission)` answers."""
     status = 200
     if request.method == "POST":
         form = AppealForm(request.POST, request.FILES)
@@ -45,7 +64,7 @@ def file_appeal(request: HttpRequest) -> HttpResponse:
             if already or ratelimit.hit(
                 "submit", ratelimit.client_id(request), limit=limit, window=window
             ):
-                return _submit(request, form, key)
+                return on_sent(request, _submit(form, key))
             form.add_error(
                 None,
                 _(
@@ -60,9 +79,7 @@ def file_appeal(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         key = uuid.uuid4()
-        addressee = Agency.objects.filter(
-            slug=request.GET.get("agency", ""), is_active=True
-        ).first()
+        addressee = Agency.objects.filter(slug=agency_slug, is_active=True).first()
         form = AppealForm(
             initial={
                 "submission_key": key,
@@ -73,8 +90,8 @@ def file_appeal(request: HttpRequest) -> HttpResponse:
         )
     return render(
         request,
-        "appeals/appeal_form.html",
-        {"form": form, "staged": selectors.staged_uploads(key)},
+        template,
+        {"form": form, "staged": selectors.staged_uploads(key), **(context or {})},
         status=status,
     )
 
@@ -89,7 +106,7 @@ def _stage_files(request: HttpRequest, key: uuid.UUID) -> list[str]:
     return errors
 
 
-def _submit(request: HttpRequest, form: AppealForm, key: uuid.UUID) -> HttpResponse:
+def _submit(form: AppealForm, key: uuid.UUID) -> services.Submission:
     data = form.cleaned_data
     submission = services.submit_appeal(
         submission_key=key,
@@ -105,6 +122,12 @@ def _submit(request: HttpRequest, form: AppealForm, key: uuid.UUID) -> HttpRespo
         is_collective=data["is_collective"],
         signatories=data.get("signatories") or 1,
     )
+    return submission
+
+
+def _receipt_redirect(
+    request: HttpRequest, submission: services.Submission
+) -> HttpResponse:
     tracking = submission.appeal.tracking_number
     if submission.access_code:
         receipts = request.session.get(RECEIPTS, {})

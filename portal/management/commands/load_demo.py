@@ -30,3 +30,6 @@ class Command(BaseCommand):
                 codes=", ".join(demo.DEMO_BACKUP_CODES),
             )
         )
+        self.stdout.write(
+            f"Demo API key (every scope, /api/v1/docs/): {demo.DEMO_API_KEY}"
+        )

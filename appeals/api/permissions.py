@@ -1,0 +1,32 @@
+"""What an API client may do (its scopes) and which appeals it may see."""
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission
+
+from agencies.models import ApiClient
+
+from ..models import ApiRequest, Assignment
+
+
+class HasScope(BasePermission):
+    """The view names the scope each method needs in `scopes = {"GET": ...}`."""
+
+    message = _("This API key does not have the permission for this call.")
+
+    def has_permission(self, request, view) -> bool:
+        client = request.auth
+        if not isinstance(client, ApiClient) or client.revoked_at is not None:
+            return False
+        needed = getattr(view, "scopes", {}).get(request.method)
+        return needed is not None and client.has_scope(needed)
+
+
+def client_appeals_q(client: ApiClient) -> Q:
+    """The appeals a client may follow: its agency's register, the appeals its agency
+    works on now (lead or co-executor), and the ones the client filed or forwarded."""
+    active = Assignment.objects.filter(
+        appeal=OuterRef("pk"), agency_id=client.agency_id, is_active=True
+    )
+    own = ApiRequest.objects.filter(appeal=OuterRef("pk"), client=client)
+    return Q(registering_agency_id=client.agency_id) | Exists(active) | Exists(own)

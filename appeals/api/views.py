@@ -1,0 +1,504 @@
+"""API views: they parse, check with the web forms, call the same services, answer.
+
+Every call is logged (ApiCallLog) without its body; write calls need an
+Idempotency-Key and a retry with the same key and body gets the first answer again.
+"""
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import json
+import time
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from agencies.models import Agency, ApiCallLog, ApiClient, ApiScope
+from portal import ratelimit
+from portal.pagination import keyset_page
+
+from .. import services, uploads
+from ..forms import AppealForm, WrittenRegistrationForm
+from ..models import Answer, ApiRequest, Appeal, Attachment, Event, Form
+from . import serializers as s
+from .permissions import client_appeals_q
+
+IDEMPOTENCY_NAMESPACE = uuid.UUID("1b0f5b8e-58f4-4c4e-9d55-6b1e3c1f7a13")
+PAGE_SIZE = 50
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Any unique string up to 100 characters; a retry sends the same one.",
+)
+ERRORS = {
+    400: OpenApiResponse(s.ErrorOut, description="The request is not valid."),
+    401: OpenApiResponse(s.ErrorOut, description="No key, or a wrong or revoked key."),
+    403: OpenApiResponse(s.ErrorOut, description="The key lacks the permission."),
+}
+WRITE_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(
+        s.ErrorOut, description="The first request with this key is still running."
+    ),
+    410: OpenApiResponse(
+        s.ErrorOut, description="A retry after the retry window (its answer is gone)."
+    ),
+    422: OpenApiResponse(
+        s.ErrorOut, description="This key was used with a different request."
+    ),
+}
+
+
+def exception_handler(exc, context):
+    """Errors as {"detail": ..., "errors": {...}}, in the language asked for."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict
+            if hasattr(exc, "error_dict")
+            else {"__all__": exc.messages}
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if not isinstance(detail, dict):
+            detail = {"__all__": detail if isinstance(detail, list) else [detail]}
+        response.data = {
+            "detail": _("The request is not valid."),
+            "errors": _flatten(detail),
+        }
+    else:
+        message = response.data.get("detail") if isinstance(response.data, dict) else ""
+        response.data = {"detail": str(message or exc)}
+    return response
+
+
+def _flatten(detail: dict, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for field, value in detail.items():
+        name = f"{prefix}{field}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for index, item in enumerate(value):
+                flat.update(_flatten(item, f"{name}.{index}."))
+        else:
+            items = value if isinstance(value, list) else [value]
+            flat[name] = [str(item) for item in items]
+    return flat
+
+
+class ApiView(APIView):
+    """Logs every call: client, method, path, status, duration; never the body."""
+
+    scopes: dict[str, str] = {}
+
+    def dispatch(self, request, *args, **kwargs):
+        started = time.monotonic()
+        response = super().dispatch(request, *args, **kwargs)
+        client = getattr(request, "api_client", None)
+        ApiCallLog.objects.create(
+            client=client if isinstance(client, ApiClient) else None,
+            method=request.method[:8],
+            path=request.path[:300],
+            status=response.status_code,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
+            ip=_ip(ratelimit.client_id(request)),
+        )
+        return response
+
+
+def _ip(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def _idempotent(request, *, endpoint: str, handler) -> Response:
+    """Run a write once per (client, Idempotency-Key); replay its answer after."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 100:
+        raise exceptions.ValidationError(
+            {
+                "Idempotency-Key": [
+                    _("Send an Idempotency-Key header of 1 to 100 characters.")
+                ]
+            }
+        )
+    client: ApiClient = request.auth
+    canonical = json.dumps(request.data, sort_keys=True, default=str)
+    digest = hashlib.sha256(f"{endpoint}\n{canonical}".encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            record = ApiRequest.objects.create(
+                client=client,
+                idempotency_key=key,
+                endpoint=endpoint,
+                body_sha256=digest,
+            )
+    except IntegrityError:
+        record = ApiRequest.objects.get(client=client, idempotency_key=key)
+        if record.body_sha256 != digest:
+            return _error(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                _("This Idempotency-Key was already used with a different request."),
+            )
+        if record.response_status is None:
+            return _error(
+                status.HTTP_409_CONFLICT,
+                _("The first request with this Idempotency-Key is still running."),
+            )
+        if record.response_body is None:
+            return _error(
+                status.HTTP_410_GONE,
+                _(
+                    "The answer to this Idempotency-Key is no longer kept; "
+                    "follow the appeal by its number."
+                ),
+            )
+        return Response(
+            record.response_body,
+            status=record.response_status,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    submission_key = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{client.pk}:{key}")
+    try:
+        code, body, appeal = handler(request.data, client, submission_key)
+    except BaseException:
+        # Only answered requests are kept: a refused one may be corrected and sent
+        # again under the same key.
+        ApiRequest.objects.filter(pk=record.pk).delete()
+        raise
+    ApiRequest.objects.filter(pk=record.pk).update(
+        response_status=code, response_body=body, appeal=appeal
+    )
+    return Response(body, status=code)
+
+
+def _error(code: int, detail: str) -> Response:
+    return Response({"detail": detail}, status=code)
+
+
+def _files(items: list[dict], purpose: str) -> list[services.NewAttachment]:
+    """Attachments sent in base64, checked like uploads through the web form."""
+    files, errors = [], []
+    for item in items:
+        try:
+            content = base64.b64decode(item["content"], validate=True)
+        except (binascii.Error, ValueError):
+            errors.append(
+                _("The file %(name)s is not valid base64.") % {"name": item["name"]}
+            )
+            continue
+        upload = SimpleUploadedFile(item["name"], content)
+        try:
+            checked = uploads.sniff(upload)
+        except DjangoValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        files.append(
+            services.NewAttachment(
+                name=checked.name,
+                content_type=checked.content_type,
+                content=content,
+                purpose=purpose,
+            )
+        )
+    if not errors:
+        try:
+            uploads.check_totals(
+                count=len(files), total_size=sum(len(f.content) for f in files)
+            )
+        except DjangoValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise exceptions.ValidationError({"attachments": errors})
+    return files
+
+
+def _form_errors(form) -> exceptions.ValidationError:
+    return exceptions.ValidationError(
+        {
+            field: [error["message"] for error in errors]
+            for field, errors in form.errors.get_json_data().items()
+        }
+    )
+
+
+def _applicant_data(data: dict) -> dict:
+    return {
+        "applicant_name": data["applicant_name"],
+        "applicant_address": data["applicant_address"],
+        "applicant_phone": data["applicant_phone"],
+        "applicant_email": data["applicant_email"],
+        "kind": data["kind"],
+        "topic": data["topic"],
+        "addressee": data["addressee"] or "",
+        "text": data["text"],
+        "language": data["language"],
+    }
+
+
+def _file_appeal(data, client: ApiClient, submission_key: uuid.UUID):
+    payload = s.FilingIn(data=data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    form = AppealForm(
+        data={
+            **_applicant_data(data),
+            "submission_key": str(submission_key),
+            "is_collective": "1" if data["is_collective"] else "0",
+            "signatories": data.get("signatories") or "",
+            "consent": "on" if data["consent"] else "",
+            "website": "",
+        }
+    )
+    if not form.is_valid():
+        raise _form_errors(form)
+    files = _files(data.get("attachments", []), Attachment.Purpose.CITIZEN)
+    cleaned = form.cleaned_data
+    submission = services.submit_appeal(
+        submission_key=submission_key,
+        addressee=cleaned["addressee"],
+        kind=cleaned["kind"],
+        topic=cleaned["topic"],
+        text=cleaned["text"],
+        language=cleaned["language"],
+        applicant_name=cleaned["applicant_name"],
+        applicant_address=cleaned["applicant_address"],
+        applicant_phone=cleaned["applicant_phone"],
+        applicant_email=cleaned["applicant_email"],
+        is_collective=cleaned["is_collective"],
+        signatories=cleaned.get("signatories") or 1,
+        files=files,
+    )
+    return (
+        status.HTTP_201_CREATED,
+        _filed(submission.appeal, submission.access_code),
+        (submission.appeal),
+    )
+
+
+def _forward_appeal(data, client: ApiClient, submission_key: uuid.UUID):
+    payload = s.ForwardIn(data=data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    agencies = Agency.objects.filter(pk=client.agency_id)
+    today = timezone.localdate()
+    form = WrittenRegistrationForm(
+        data={
+            **_applicant_data(data),
+            "submission_key": str(submission_key),
+            "agency": client.agency_id,
+            "channel": data["channel"],
+            "delivery": "",
+            "received_on": today.isoformat(),
+            "cover_letter_number": data["cover_letter_number"],
+            "cover_letter_date": data["cover_letter_date"].isoformat(),
+            "signatories": data["signatories"],
+        },
+        agencies=agencies,
+    )
+    if not form.is_valid():
+        raise _form_errors(form)
+    files = _files(data.get("attachments", []), Attachment.Purpose.SCAN)
+    cleaned = form.cleaned_data
+    try:
+        appeal, access_code = services.register_paper_appeal(
+            actor=client.user,
+            agency=client.agency,
+            channel=cleaned["channel"],
+            form=Form.WRITTEN,
+            kind=cleaned["kind"],
+            topic=cleaned["topic"],
+            addressee=cleaned["addressee"],
+            text=cleaned["text"],
+            language=cleaned["language"],
+            applicant_name=cleaned["applicant_name"],
+            applicant_address=cleaned["applicant_address"],
+            applicant_phone=cleaned["applicant_phone"],
+            applicant_email=cleaned["applicant_email"],
+            is_collective=cleaned["signatories"] > 1,
+            signatories=cleaned["signatories"],
+            received_at=timezone.now(),
+            cover_letter_number=cleaned["cover_letter_number"],
+            cover_letter_date=cleaned["cover_letter_date"],
+            files=files,
+            submission_key=submission_key,
+        )
+    except PermissionDenied as exc:
+        raise exceptions.PermissionDenied() from exc
+    return status.HTTP_201_CREATED, _filed(appeal, access_code), appeal
+
+
+def _filed(appeal: Appeal, access_code: str | None) -> dict:
+    return {
+        "tracking_number": appeal.tracking_number,
+        "access_code": access_code,
+        "registration_number": appeal.registration_number,
+        "status": appeal.status,
+    }
+
+
+def appeal_data(appeal: Appeal) -> dict:
+    return {
+        "tracking_number": appeal.tracking_number,
+        "registration_number": appeal.registration_number,
+        "status": appeal.status,
+        "status_label": str(appeal.get_status_display()),
+        "outcome": appeal.outcome,
+        "channel": appeal.channel,
+        "kind": appeal.kind,
+        "language": appeal.language,
+        "received_at": appeal.received_at.isoformat(),
+        "registered_at": (
+            appeal.registered_at.isoformat() if appeal.registered_at else None
+        ),
+        "due_on": appeal.due_on.isoformat() if appeal.due_on else None,
+        "closed_at": appeal.closed_at.isoformat() if appeal.closed_at else None,
+        "lead_agency": appeal.lead_agency.code if appeal.lead_agency else None,
+    }
+
+
+def answer_data(appeal: Appeal) -> dict | None:
+    answer = (
+        appeal.answers.filter(state=Answer.State.APPROVED)
+        .order_by("-approved_at", "-id")
+        .first()
+    )
+    if answer is None:
+        return None
+    return {
+        "outcome": answer.outcome,
+        "text": answer.text,
+        "approved_at": answer.approved_at.isoformat() if answer.approved_at else None,
+    }
+
+
+def _visible(client: ApiClient):
+    return Appeal.objects.filter(client_appeals_q(client)).select_related("lead_agency")
+
+
+class AppealsView(ApiView):
+    scopes = {"GET": ApiScope.READ_STATUS, "POST": ApiScope.FILE}
+
+    @extend_schema(
+        operation_id="appeals_list",
+        summary="The agency's appeals, oldest first, page by page",
+        parameters=[s.ListQuery],
+        responses={200: s.AppealPageOut, **ERRORS},
+    )
+    def get(self, request):
+        query = s.ListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        appeals = _visible(request.auth)
+        if filters.get("status"):
+            appeals = appeals.filter(status=filters["status"])
+        if filters.get("channel"):
+            appeals = appeals.filter(channel=filters["channel"])
+        if filters.get("received_from"):
+            appeals = appeals.filter(received_on__gte=filters["received_from"])
+        if filters.get("received_to"):
+            appeals = appeals.filter(received_on__lte=filters["received_to"])
+        page = keyset_page(
+            appeals,
+            key="received_at",
+            after=filters.get("cursor"),
+            size=filters.get("limit") or PAGE_SIZE,
+        )
+        return Response(
+            {
+                "results": [appeal_data(appeal) for appeal in page.rows],
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+    @extend_schema(
+        operation_id="appeals_file",
+        summary="File an appeal on behalf of a citizen",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=s.FilingIn,
+        responses={201: s.FiledOut, 200: s.FiledOut, **WRITE_ERRORS},
+    )
+    def post(self, request):
+        return _idempotent(request, endpoint="file", handler=_file_appeal)
+
+
+class ForwardedView(ApiView):
+    scopes = {"POST": ApiScope.FORWARD}
+
+    @extend_schema(
+        operation_id="forwarded_create",
+        summary="Register an appeal forwarded by the President's Office or the "
+        "Jogorku Kenesh",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=s.ForwardIn,
+        responses={201: s.FiledOut, **WRITE_ERRORS},
+    )
+    def post(self, request):
+        return _idempotent(request, endpoint="forward", handler=_forward_appeal)
+
+
+class AppealDetailView(ApiView):
+    scopes = {"GET": ApiScope.READ_STATUS}
+
+    @extend_schema(
+        operation_id="appeals_retrieve",
+        summary="Status and history of an appeal",
+        description="By registration number, or by tracking number before "
+        "registration.",
+        responses={
+            200: s.AppealDetailOut,
+            404: OpenApiResponse(s.ErrorOut, description="No such appeal for you."),
+            **ERRORS,
+        },
+    )
+    def get(self, request, number: str):
+        appeal = (
+            _visible(request.auth)
+            .filter(Q(registration_number=number) | Q(tracking_number=number))
+            .first()
+        )
+        if appeal is None:
+            raise Http404
+        client: ApiClient = request.auth
+        history = appeal.events.filter(is_public=True).order_by("at", "id")
+        return Response(
+            {
+                **appeal_data(appeal),
+                "history": [
+                    {
+                        "type": event.type,
+                        "label": str(Event.Type(event.type).label),
+                        "at": event.at.isoformat(),
+                    }
+                    for event in history
+                ],
+                "answer": (
+                    answer_data(appeal)
+                    if client.has_scope(ApiScope.RECEIVE_ANSWERS)
+                    else None
+                ),
+            }
+        )
