@@ -68,7 +68,7 @@ def percent(value, language: str) -> str:
 
 
 def period_words(period: Period, language: str) -> str:
-    """The period in words ("I квартал 2020 года"), as reports.periods titles it."""
+    """The period in words ("I квартал 2020 года"), as portal.periods titles it."""
     return period_title(period, language)
 
 

@@ -25,7 +25,7 @@ def context(report: IntakeReport) -> dict:
             "previous": period_words(report.previous.period, language),
             "tables": display_tables(report),
             "charts": report_charts(report),
-            # Kyrgyz and Russian papers write 01.04.2020 (as reports.periods does).
+            # Kyrgyz and Russian papers write 01.04.2020 (as portal.periods does).
             "generated": formats.date_format(
                 generated, "d.m.Y, H:i" if language in ("ky", "ru") else "j F Y, H:i"
             ),

@@ -22,7 +22,7 @@ from appeals.models import (
     Rating,
     Status,
 )
-from reports.periods import parse_period
+from portal.periods import parse_period
 from reports.render import render_json
 from reports.selectors import build_intake_report
 from tests.factories import AgencyFactory, staff_member
