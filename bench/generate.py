@@ -516,10 +516,12 @@ def _finish(url: str, generator: "Generator") -> None:
             for (agency, year), last in sorted(generator.counters.items()):
                 copy.write_row((agency, year, last))
         for table in (*LOADED_TABLES, "appeals_registrationcounter"):
-            connection.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"coalesce((SELECT max(id) FROM {table}), 1))"  # noqa: S608 (our names)
+            # Table names are this module's constants, not input.
+            query = (
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"coalesce((SELECT max(id) FROM {table}), 1))"
             )
+            connection.execute(query)
         print("vacuum analyze", flush=True)
         for table in (*LOADED_TABLES, "appeals_registrationcounter"):
             connection.execute(f"VACUUM (ANALYZE) {table}")
