@@ -390,12 +390,35 @@ class Bench:
                 "/ky/staff/inbox/",
                 {"agency": slug, "tab": "in_progress", "after": after},
             )
+            print(f"  (deep page: after row {rows * 4 // 5:,} of {rows:,})")
             self.add(
-                f"inbox: in_progress, page at row {rows * 4 // 5:,} p95",
+                "inbox: in_progress, deep page p95",
                 _ms(times, 0.95),
                 "ms",
                 target="<= 50",
             )
+            self._inbox_queries(agency, after)
+
+    def _inbox_queries(self, agency_id: int, after: str) -> None:
+        """The deep page's reads alone (page and tab counts), without the template:
+        what the data set's size changes."""
+        from django.contrib.auth import get_user_model
+
+        from agencies.models import Agency
+        from appeals import selectors
+
+        user = get_user_model().objects.get(username=self.samples["head_username"])
+        agency = Agency.objects.get(pk=agency_id)
+        times = []
+        for n in range(-WARM_UP, self.args.requests):
+            started = time.perf_counter()
+            selectors.inbox_page(
+                user=user, agency=agency, tab="in_progress", after=after
+            )
+            selectors.inbox_counts(user=user, agency=agency)
+            if n >= 0:
+                times.append(time.perf_counter() - started)
+        self.add("inbox: deep page + counts, queries only p95", _ms(times, 0.95), "ms")
 
     def journal(self) -> None:
         from django.db import connection
@@ -471,15 +494,18 @@ class Bench:
                 raise SystemExit("the report is not a PDF")
             (self.work / f"report-{kind}.pdf").write_bytes(pdf)
             rows = report.current.written_total + report.current.oral_total
+            print(
+                f"  ({kind}: {label}, {rows:,} appeals beside {previous_period(period).label})"
+            )
             self.add(
-                f"report {label} ({rows:,} appeals): figures",
+                f"report: {kind} figures",
                 _ms(figures, 0.5),
                 "ms",
                 target=target_figures,
                 reference=_ms(raw, 0.5),
             )
             self.add(
-                f"report {label}: figures + PDF",
+                f"report: {kind} figures + PDF",
                 _ms([a + b for a, b in zip(figures, pdfs, strict=True)], 0.5),
                 "ms",
                 target=target_pdf,
@@ -520,10 +546,12 @@ class Bench:
             [today],
         )
         reference = time.perf_counter() - started
+        print(
+            f"  ({open_rows:,} open, {overdue:,} overdue; {done.get('reminders', 0):,} "
+            f"reminders, {done.get('escalated', 0):,} escalated)"
+        )
         self.add(
-            f"deadline sweep ({open_rows:,} open, {overdue:,} overdue; "
-            f"{done.get('reminders', 0):,} reminders, {done.get('escalated', 0):,} "
-            "escalated)",
+            "deadline sweep",
             seconds,
             "s",
             target="<= 30",
