@@ -539,6 +539,11 @@ class Generator:
         self.world = world
         self.total = appeals
         self.today = today
+        # Nothing happens after the moment of generation (the last day is today).
+        self.now = min(
+            dt.datetime.now(BISHKEK),
+            dt.datetime.combine(today, dt.time(23, 59), BISHKEK),
+        )
         self.rng = random.Random(seed)
         self.secret = secret.encode()
         self.start = today - dt.timedelta(days=max(1, round(years * 365.25)) - 1)
@@ -657,9 +662,10 @@ class Generator:
         seconds = int(
             (8 * 3600 + when * 10 * 3600) if channel != "portal" else when * 86399
         )
-        received = dt.datetime.combine(day, dt.time(), BISHKEK) + dt.timedelta(
-            seconds=seconds
-        )
+        midnight = dt.datetime.combine(day, dt.time(), BISHKEK)
+        if day == self.today:  # today's appeals so far, in order
+            seconds = int(when * (self.now - midnight).total_seconds())
+        received = midnight + dt.timedelta(seconds=seconds)
         # Status by age: the recent are open, almost all older ones are closed.
         if age <= 20:
             open_share = 0.97
@@ -693,7 +699,9 @@ class Generator:
             sequence = self.counters.get(key, 0) + 1
             self.counters[key] = sequence
             registration_number = f"{world['codes'][registering]}-{year}-{sequence:06d}"
-            registered_at = received + dt.timedelta(hours=rng.uniform(0.5, 30))
+            registered_at = min(
+                received + dt.timedelta(hours=rng.uniform(0.5, 30)), self.now
+            )
             registered_by = rng.choice(world["staff"][registering]["clerk"])
             due_on = registered_at.date() + dt.timedelta(days=REVIEW_DAYS)
         if status == "closed":
@@ -707,8 +715,8 @@ class Generator:
             if outcome == "left_without_consideration":
                 days = rng.uniform(0.5, 3)
             closed_at = registered_at + dt.timedelta(days=days)
-            if closed_at.date() > self.today:
-                closed_at = dt.datetime.combine(self.today, dt.time(9), BISHKEK)
+            if closed_at > self.now:
+                closed_at = registered_at + (self.now - registered_at) / 2
         if status in ("routed", "in_progress") or (
             status == "closed" and outcome != "left_without_consideration"
         ):
@@ -819,6 +827,9 @@ class Generator:
             return
         controller = rng.choice(staff[self.world["ga"]]["controller"])
         routed_at = registered_at + dt.timedelta(hours=rng.uniform(1, 24))
+        if closed_at is not None:
+            routed_at = min(routed_at, registered_at + (closed_at - registered_at) / 4)
+        routed_at = min(routed_at, self.now)
         self._event(
             out, pk, "routed", controller, routed_at,
             f'{{"agency_id": {lead}, "co_executor_ids": [], "cover_note": ""}}', "t",
@@ -828,7 +839,8 @@ class Generator:
         if status in ("in_progress", "closed"):
             executor = rng.choice(staff[lead]["executor"])
             self._event(
-                out, pk, "assigned", head, routed_at + dt.timedelta(hours=4),
+                out, pk, "assigned", head,
+                min(routed_at + dt.timedelta(hours=4), closed_at or self.now, self.now),
                 f'{{"agency_id": {lead}, "executor_id": {executor}}}', "f",
             )  # fmt: skip
         self.ids["assignment"] += 1
@@ -845,7 +857,7 @@ class Generator:
             return
         self.ids["answer"] += 1
         answer = self.ids["answer"]
-        submitted = closed_at - dt.timedelta(hours=rng.uniform(2, 48))
+        submitted = max(closed_at - dt.timedelta(hours=rng.uniform(2, 48)), routed_at)
         self._event(out, pk, "answer_submitted", executor, submitted, "{}", "f")
         closed = closed_at.isoformat()
         out["appeals_answer"].append(
