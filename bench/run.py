@@ -63,6 +63,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="load seconds")
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (gthread)"
+    )
     parser.add_argument("--requests", type=int, default=100, help="per page measured")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each report")
     parser.add_argument("--import-rows", type=int, default=100_000)
@@ -640,6 +643,8 @@ def _gunicorn(app: str, port: int, args, *, bench: bool = False) -> list[str]:
         "--graceful-timeout",
         "10",
     ]
+    if args.threads > 1:
+        command += ["--threads", str(args.threads)]
     if bench:
         command += ["--chdir", str(ROOT / "bench")]
     return command
