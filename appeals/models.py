@@ -276,6 +276,15 @@ class Appeal(TimeStampedModel):
                     status__in=["registered", "routed", "in_progress", "re_review"]
                 ),
             ),
+            # The agency inbox as lead agency (appeals.selectors.inbox_page): the
+            # agency's open appeals in registration order, tab and counts from the
+            # index alone. Only open ones: the agency's history stays out of it.
+            models.Index(
+                fields=["lead_agency", "registered_at", "id"],
+                include=["status", "due_on"],
+                name="appeal_inbox_lead_idx",
+                condition=Q(status__in=["routed", "in_progress"]),
+            ),
             # Reports: appeals routed to an agency as lead, in a period.
             models.Index(
                 fields=["lead_agency", "received_on"], name="appeal_lead_intake_idx"
@@ -615,6 +624,13 @@ class Assignment(TimeStampedModel):
                 fields=["agency", "appeal"],
                 name="assignment_inbox_idx",
                 condition=Q(is_active=True),
+            ),
+            # The agency inbox as co-executor (lead appeals come from the appeals'
+            # appeal_inbox_lead_idx).
+            models.Index(
+                fields=["agency", "appeal"],
+                name="assignment_co_executor_idx",
+                condition=Q(is_active=True, role="co_executor"),
             ),
             # An executor's own appeals.
             models.Index(

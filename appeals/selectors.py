@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
+from portal.pagination import KeysetPage, cursor_of, keyset_page
 
 from . import codes, deadlines, matching, permissions
 from .models import Appeal, Assignment, Event, StagedUpload, Status
@@ -325,30 +326,23 @@ class InboxFilters:
     topic_id: int | None = None
 
 
-def inbox_queryset(
-    *, user: AbstractBaseUser, agency, tab: str, filters: InboxFilters | None = None
-) -> QuerySet[Appeal]:
-    """The appeals an agency works on now: a head sees the agency's, an executor only
-    the ones assigned to them. Tabs: new (no executor yet), in progress, due soon (the
-    next three working days) and overdue, derived from the due date."""
-    assignments = Assignment.objects.filter(
-        appeal=OuterRef("pk"), agency=agency, is_active=True
-    )
-    if not permissions.is_member(user, agency.pk, permissions.Role.HEAD):
-        assignments = assignments.filter(executor=user)
-    appeals = Appeal.objects.filter(
-        Exists(assignments), status__in=[Status.ROUTED, Status.IN_PROGRESS]
-    )
+# The statuses in which an appeal sits in an agency's inbox.
+INBOX_STATUSES = (Status.ROUTED, Status.IN_PROGRESS)
+
+
+def _inbox_tab(appeals: QuerySet[Appeal], tab: str) -> QuerySet[Appeal]:
     today = timezone.localdate()
-    if tab == "new":
-        appeals = appeals.filter(Exists(assignments.filter(executor__isnull=True)))
-    elif tab == "in_progress":
-        appeals = appeals.filter(Exists(assignments.filter(executor__isnull=False)))
-    elif tab == "due_soon":
+    if tab == "due_soon":
         soon = deadlines.add_working_days(today, DUE_SOON_WORKING_DAYS)
-        appeals = appeals.filter(due_on__gte=today, due_on__lte=soon)
-    elif tab == "overdue":
-        appeals = appeals.filter(due_on__lt=today)
+        return appeals.filter(due_on__gte=today, due_on__lte=soon)
+    if tab == "overdue":
+        return appeals.filter(due_on__lt=today)
+    return appeals
+
+
+def _inbox_filters(
+    appeals: QuerySet[Appeal], filters: InboxFilters | None
+) -> QuerySet[Appeal]:
     filters = filters or InboxFilters()
     if filters.kind:
         appeals = appeals.filter(kind=filters.kind)
@@ -357,13 +351,115 @@ def inbox_queryset(
     return appeals.select_related("topic", "lead_agency").defer("text")
 
 
+def _inbox_parts(
+    *, user: AbstractBaseUser, agency, tab: str, filters: InboxFilters | None
+) -> list[QuerySet[Appeal]]:
+    """The inbox as disjoint querysets, each answered by an index of its own.
+
+    A head sees every appeal the agency works on. As lead agency: the open appeals
+    whose `lead_agency` it is (route_appeal sets it with the lead assignment,
+    return_appeal clears both), read from appeal_inbox_lead_idx; "new" is the
+    lead assignment without an executor, which is status `routed` (assign_executor
+    moves a lead appeal to `in_progress`). As co-executor: its active co-executor
+    assignments (assignment_co_executor_idx). The two never overlap (one active
+    assignment per agency). Assignments stay active after an appeal closes, so the
+    agency's assignments alone would make the inbox read its whole history.
+
+    An executor sees the appeals assigned to them.
+    """
+    open_appeals = Appeal.objects.filter(status__in=INBOX_STATUSES)
+    assignments = Assignment.objects.filter(agency=agency, is_active=True)
+    if permissions.is_member(user, agency.pk, permissions.Role.HEAD):
+        lead = open_appeals.filter(lead_agency=agency)
+        co = assignments.filter(role=Assignment.Role.CO_EXECUTOR)
+        if tab == "new":
+            lead = lead.filter(status=Status.ROUTED)
+            co = co.filter(executor__isnull=True)
+        elif tab == "in_progress":
+            lead = lead.filter(status=Status.IN_PROGRESS)
+            co = co.filter(executor__isnull=False)
+        parts = [lead, open_appeals.filter(pk__in=co.values("appeal_id"))]
+    else:
+        mine = assignments.filter(executor=user, appeal=OuterRef("pk"))
+        parts = [open_appeals.filter(Exists(mine))]
+        if tab == "new":
+            parts = [parts[0].none()]  # an executor's appeals have an executor
+    return [_inbox_filters(_inbox_tab(part, tab), filters) for part in parts]
+
+
+def inbox_queryset(
+    *, user: AbstractBaseUser, agency, tab: str, filters: InboxFilters | None = None
+) -> QuerySet[Appeal]:
+    """The appeals an agency works on now: a head sees the agency's, an executor only
+    the ones assigned to them. Tabs: new (no executor yet), in progress, due soon (the
+    next three working days) and overdue, derived from the due date. One queryset
+    for reading whole (tests, exports); the inbox page reads `inbox_page`."""
+    parts = _inbox_parts(user=user, agency=agency, tab=tab, filters=filters)
+    ids = [part.values("pk") for part in parts]
+    if len(ids) == 1:
+        return parts[0]
+    return _inbox_filters(
+        Appeal.objects.filter(Q(pk__in=ids[0]) | Q(pk__in=ids[1])), filters
+    )
+
+
+def inbox_page(
+    *,
+    user: AbstractBaseUser,
+    agency,
+    tab: str,
+    filters: InboxFilters | None = None,
+    after: str | None = None,
+    size: int = 50,
+) -> KeysetPage:
+    """One page of the inbox, oldest registration first, from the cursor `after`.
+
+    Each part is read on its own index in key order (keyset: no OFFSET), `size + 1`
+    rows at most, and the parts are merged here: a deep page costs what the first
+    does, however long the agency's history.
+    """
+    rows: list[Appeal] = []
+    more = False
+    for part in _inbox_parts(user=user, agency=agency, tab=tab, filters=filters):
+        page = keyset_page(part, key="registered_at", after=after, size=size)
+        rows.extend(page.rows)
+        more = more or page.next_cursor is not None
+    rows.sort(key=lambda appeal: (appeal.registered_at, appeal.pk))
+    more = more or len(rows) > size
+    rows = rows[:size]
+    return KeysetPage(
+        rows=rows,
+        next_cursor=cursor_of(rows[-1], "registered_at") if more and rows else None,
+    )
+
+
 def inbox_counts(
     *, user: AbstractBaseUser, agency, filters: InboxFilters | None = None
 ) -> dict:
-    return {
-        tab: inbox_queryset(user=user, agency=agency, tab=tab, filters=filters).count()
-        for tab in INBOX_TABS
-    }
+    """The number of appeals in each tab: one aggregate query per part."""
+    today = timezone.localdate()
+    soon = deadlines.add_working_days(today, DUE_SOON_WORKING_DAYS)
+    counts = dict.fromkeys(INBOX_TABS, 0)
+    is_head = permissions.is_member(user, agency.pk, permissions.Role.HEAD)
+    for index, part in enumerate(
+        _inbox_parts(user=user, agency=agency, tab="all", filters=filters)
+    ):
+        if is_head and index == 0:  # the lead part: "new" is status routed
+            new = Q(status=Status.ROUTED)
+        else:
+            unassigned = Assignment.objects.filter(
+                appeal=OuterRef("pk"), agency=agency, is_active=True
+            )
+            new = Q(Exists(unassigned.filter(executor__isnull=True)))
+        figures = part.order_by().aggregate(
+            new=Count("pk", filter=new),
+            in_progress=Count("pk", filter=~new),
+            due_soon=Count("pk", filter=Q(due_on__gte=today, due_on__lte=soon)),
+            overdue=Count("pk", filter=Q(due_on__lt=today)),
+        )
+        for tab in INBOX_TABS:
+            counts[tab] += figures[tab]
+    return counts
 
 
 def controllers_queue() -> QuerySet[Appeal]:

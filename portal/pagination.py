@@ -50,5 +50,9 @@ def keyset_page(
     rows = list(ordered[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    cursor = f"{_encode(getattr(rows[-1], key))}~{rows[-1].pk}" if more else None
-    return KeysetPage(rows=rows, next_cursor=cursor)
+    return KeysetPage(rows=rows, next_cursor=cursor_of(rows[-1], key) if more else None)
+
+
+def cursor_of(row, key: str) -> str:
+    """The cursor of the page that starts after `row`."""
+    return f"{_encode(getattr(row, key))}~{row.pk}"

@@ -10,7 +10,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Membership, Topic
-from portal.pagination import keyset_page
 from portal.ratelimit import client_id
 
 from .. import permissions, selectors, services
@@ -44,11 +43,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     filters = selectors.InboxFilters(
         kind=kind if kind in Kind.values else "", topic_id=topic_id
     )
-    appeals = selectors.inbox_queryset(
-        user=request.user, agency=agency, tab=tab, filters=filters
-    )
-    page = keyset_page(
-        appeals, key="registered_at", after=request.GET.get("after"), size=50
+    page = selectors.inbox_page(
+        user=request.user,
+        agency=agency,
+        tab=tab,
+        filters=filters,
+        after=request.GET.get("after"),
+        size=50,
     )
     return render(
         request,

@@ -1,0 +1,125 @@
+"""The inbox read at scale (issue 11): lead and co-executor parts on their own
+indexes, one page merged from both, the tab counts from aggregates."""
+
+import pytest
+from django.utils import timezone
+
+from agencies.models import Agency
+from appeals import selectors, services
+from appeals.models import Appeal, Assignment, Status
+from tests.factories import AgencyFactory, staff_member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def health():
+    return AgencyFactory(slug="min-health", code="MZ")
+
+
+@pytest.fixture
+def labour():
+    return AgencyFactory(slug="min-labour", code="MT")
+
+
+@pytest.fixture
+def people(health, labour):
+    return {
+        "clerk": staff_member("clerk"),
+        "controller": staff_member("controller"),
+        "head": staff_member("head", health),
+        "executor": staff_member("executor", health),
+        "labour_head": staff_member("head", labour),
+    }
+
+
+def _routed(people, *, lead, co=()):
+    appeal, _ = services.register_paper_appeal(
+        actor=people["clerk"],
+        agency=Agency.objects.get(slug="gov-apparatus"),
+        channel="president_office",
+        form="written",
+        kind="complaint",
+        applicant_name="Иванова Мария",
+        applicant_email="maria@example.kg",
+        text="Третий месяц не выплачивают пособие.",
+        language="ru",
+        received_at=timezone.now(),
+    )
+    services.route_appeal(
+        appeal_id=appeal.pk, actor=people["controller"], lead=lead, co_executors=co
+    )
+    return Appeal.objects.get(pk=appeal.pk)
+
+
+def _tab(user, agency, tab):
+    return {a.pk for a in selectors.inbox_queryset(user=user, agency=agency, tab=tab)}
+
+
+def test_head_sees_appeals_led_and_co_executed_in_new_then_in_progress(
+    people, health, labour
+):
+    led = _routed(people, lead=health)
+    helped = _routed(people, lead=labour, co=[health])
+    assert _tab(people["head"], health, "new") == {led.pk, helped.pk}
+    services.assign_executor(
+        appeal_id=led.pk, actor=people["head"], executor=people["executor"]
+    )
+    assert _tab(people["head"], health, "new") == {helped.pk}
+    assert _tab(people["head"], health, "in_progress") == {led.pk}
+    Assignment.objects.filter(appeal=helped, agency=health).update(
+        executor=people["executor"]
+    )
+    assert _tab(people["head"], health, "in_progress") == {led.pk, helped.pk}
+    assert _tab(people["labour_head"], labour, "new") == {helped.pk}
+
+
+def test_closed_appeals_leave_the_inbox_though_their_assignments_stay_active(
+    people, health, labour
+):
+    led = _routed(people, lead=health, co=[labour])
+    Appeal.objects.filter(pk=led.pk).update(status=Status.CLOSED, outcome="explained")
+    assert Assignment.objects.filter(appeal=led, is_active=True).count() == 2
+    assert _tab(people["head"], health, "new") == set()
+    assert _tab(people["labour_head"], labour, "new") == set()
+
+
+def test_counts_equal_the_tabs_for_heads_and_executors(people, health, labour):
+    first = _routed(people, lead=health)
+    _routed(people, lead=health)
+    _routed(people, lead=labour, co=[health])
+    services.assign_executor(
+        appeal_id=first.pk, actor=people["head"], executor=people["executor"]
+    )
+    today = timezone.localdate()
+    Appeal.objects.filter(pk=first.pk).update(due_on=today - timezone.timedelta(1))
+    for user in (people["head"], people["executor"]):
+        counts = selectors.inbox_counts(user=user, agency=health)
+        assert counts == {
+            tab: len(_tab(user, health, tab)) for tab in selectors.INBOX_TABS
+        }
+    assert selectors.inbox_counts(user=people["head"], agency=health) == {
+        "new": 2,
+        "in_progress": 1,
+        "due_soon": 0,
+        "overdue": 1,
+    }
+
+
+def test_pages_merge_lead_and_co_executed_in_registration_order(people, health, labour):
+    appeals = [
+        _routed(people, lead=health)
+        if n % 2
+        else _routed(people, lead=labour, co=[health])
+        for n in range(7)
+    ]
+    seen, after = [], None
+    while True:
+        page = selectors.inbox_page(
+            user=people["head"], agency=health, tab="new", after=after, size=3
+        )
+        seen.extend(appeal.pk for appeal in page.rows)
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert seen == [appeal.pk for appeal in appeals]
