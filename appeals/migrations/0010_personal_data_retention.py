@@ -7,28 +7,9 @@ registration go on while it builds. SQLite (the demo) builds it the ordinary way
 """
 
 from django.conf import settings
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
-
-class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_forwards(
-                app_label, schema_editor, from_state, to_state
-            )
-        return migrations.AddIndex.database_forwards(
-            self, app_label, schema_editor, from_state, to_state
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_backwards(
-                app_label, schema_editor, from_state, to_state
-            )
-        return migrations.AddIndex.database_backwards(
-            self, app_label, schema_editor, from_state, to_state
-        )
+from portal.migration_operations import AddIndexConcurrently
 
 
 class Migration(migrations.Migration):
@@ -84,7 +65,7 @@ class Migration(migrations.Migration):
                 verbose_name="event",
             ),
         ),
-        AddIndexConcurrentlyOnPostgres(
+        AddIndexConcurrently(
             model_name="appeal",
             index=models.Index(
                 condition=models.Q(

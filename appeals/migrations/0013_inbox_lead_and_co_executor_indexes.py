@@ -4,28 +4,9 @@ PostgreSQL so a live appeals table is not locked while they build; the SQLite de
 builds them plainly."""
 
 from django.conf import settings
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
-
-class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_forwards(
-                app_label, schema_editor, from_state, to_state
-            )
-        return migrations.AddIndex.database_forwards(
-            self, app_label, schema_editor, from_state, to_state
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_backwards(
-                app_label, schema_editor, from_state, to_state
-            )
-        return migrations.AddIndex.database_backwards(
-            self, app_label, schema_editor, from_state, to_state
-        )
+from portal.migration_operations import AddIndexConcurrently
 
 
 class Migration(migrations.Migration):
@@ -38,7 +19,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        AddIndexConcurrentlyOnPostgres(
+        AddIndexConcurrently(
             model_name="appeal",
             index=models.Index(
                 condition=models.Q(("status__in", ["routed", "in_progress"])),
@@ -47,7 +28,7 @@ class Migration(migrations.Migration):
                 name="appeal_inbox_lead_idx",
             ),
         ),
-        AddIndexConcurrentlyOnPostgres(
+        AddIndexConcurrently(
             model_name="assignment",
             index=models.Index(
                 condition=models.Q(("is_active", True), ("role", "co_executor")),

@@ -14,6 +14,7 @@ from appeals import services
 from appeals.api.clients import client_for_key, forget_old_responses
 from appeals.models import ApiRequest, Event, Notification
 from tests.factories import AgencyFactory, staff_member
+from tests.helpers import login_staff
 
 from .conftest import auth, forwarding
 from .test_api import APPEALS, FORWARDED, post
@@ -61,7 +62,7 @@ def test_revoke_command(client, make_client):
 def test_admin_lists_and_revokes_clients(client, make_client, django_user_model):
     issued = make_client()
     root = django_user_model.objects.create_superuser("root", password="x" * 16)
-    client.force_login(root)
+    login_staff(client, root)
     page = client.get("/en/admin/agencies/apiclient/")
     assert page.status_code == 200
     assert issued.client.key_prefix in page.content.decode()
