@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from appeals.models import Notification
 from portal.models import WorkerHeartbeat
-from tests.helpers import SCREENSHOTS
+from tests.helpers import SCREENSHOTS, browser_login
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -43,10 +43,8 @@ def test_superuser_reads_the_outbox_and_workers_on_the_operations_page(
         worker="celery@worker-2", seen_at=timezone.now() - dt.timedelta(minutes=12)
     )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/en/admin/login/?next=/en/admin/")
-    page.fill("#id_username", "ops-admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    browser_login(page, live_server.url, "ops-admin", PASSWORD, lang="en")
+    page.goto(f"{live_server.url}/en/admin/")
     page.click("text=Operations: outbox, queues and workers")
     page.wait_for_url("**/en/admin/operations/")
     assert page.locator("#outbox td").first.inner_text() == "1"
