@@ -225,6 +225,9 @@ def stage_upload(*, submission_key: uuid.UUID, upload) -> StagedUpload:
 def discard_staged(*, submission_key: uuid.UUID, tokens: Iterable[str]) -> int:
     """The citizen removes files from the unsent form."""
     valid = []
+    tokens = list(tokens)
+    if not tokens:  # nearly every sending: no query
+        return 0
     for token in tokens:
         try:
             valid.append(uuid.UUID(str(token)))
@@ -299,53 +302,86 @@ def submit_appeal(
     files: Iterable[NewAttachment] = (),
     received_at: dt.datetime | None = None,
 ) -> Submission:
-    """A citizen's appeal through the portal: one transaction, exactly once per key."""
-    existing = Appeal.objects.filter(submission_key=submission_key).first()
-    if existing:
-        return Submission(appeal=existing, access_code=None, created=False)
+    """A citizen's appeal through the portal: one transaction, exactly once per key.
+
+    Lean on purpose (it is the busiest write): no look-up before the insert. The
+    unique submission key makes a second sending of the same form fail the insert
+    (sequentially or raced in from a parallel request) and then return the first
+    one's appeal; the unique tracking number makes a drawn number that is already
+    taken (odds of about n / 2**50) fail it too, and the whole transaction is
+    retried with a new number."""
     received_at = received_at or timezone.now()
-    access_code = codes.new_access_code()
-    try:
-        with _atomic_with_files():
-            appeal = Appeal.objects.create(
-                tracking_number=_unique_tracking_number(),
-                access_code_hash=codes.hash_access_code(access_code),
+    files = list(files)
+    for _attempt in range(TRACKING_ATTEMPTS):
+        access_code = codes.new_access_code()
+        try:
+            appeal = _insert_submission(
                 submission_key=submission_key,
-                channel=Channel.PORTAL,
-                form=Form.WRITTEN,
-                kind=kind,
-                status=Status.SUBMITTED,
+                tracking_number=codes.new_tracking_number(),
+                access_code=access_code,
                 received_at=received_at,
-                received_on=local_date(received_at),
-                **applicant_fields(
-                    name=applicant_name,
-                    address=applicant_address,
-                    phone=applicant_phone,
-                    email=applicant_email,
-                ),
-                is_collective=is_collective,
-                signatories=signatories if is_collective else 1,
-                consent_at=received_at,
-                addressee=addressee,
-                topic=topic,
-                text=text,
-                language=language,
+                files=files,
+                fields={
+                    **applicant_fields(
+                        name=applicant_name,
+                        address=applicant_address,
+                        phone=applicant_phone,
+                        email=applicant_email,
+                    ),
+                    "kind": kind,
+                    "is_collective": is_collective,
+                    "signatories": signatories if is_collective else 1,
+                    "addressee": addressee,
+                    "topic": topic,
+                    "text": text,
+                    "language": language,
+                },
             )
-            _attach_staged(appeal, submission_key)
-            _save_attachments(appeal, files)
-            record_event(appeal=appeal, type=Event.Type.SUBMITTED, at=received_at)
-            notifications.queue(appeal=appeal, template="receipt")
-    except IntegrityError:
-        # The same submission raced in from a second request and won.
-        existing = Appeal.objects.filter(submission_key=submission_key).first()
-        if existing is None:
-            raise
-        return Submission(appeal=existing, access_code=None, created=False)
-    return Submission(appeal=appeal, access_code=access_code, created=True)
+        except IntegrityError:
+            # The same submission was sent before or raced in and won; else the
+            # tracking number was taken: draw again.
+            existing = Appeal.objects.filter(submission_key=submission_key).first()
+            if existing is not None:
+                return Submission(appeal=existing, access_code=None, created=False)
+            continue
+        return Submission(appeal=appeal, access_code=access_code, created=True)
+    raise RuntimeError("could not draw a free tracking number")  # 2**50 space
+
+
+TRACKING_ATTEMPTS = 10
+
+
+def _insert_submission(
+    *,
+    submission_key: uuid.UUID,
+    tracking_number: str,
+    access_code: str,
+    received_at: dt.datetime,
+    files: list[NewAttachment],
+    fields: dict,
+) -> Appeal:
+    with _atomic_with_files():
+        appeal = Appeal.objects.create(
+            tracking_number=tracking_number,
+            access_code_hash=codes.hash_access_code(access_code),
+            submission_key=submission_key,
+            channel=Channel.PORTAL,
+            form=Form.WRITTEN,
+            status=Status.SUBMITTED,
+            received_at=received_at,
+            received_on=local_date(received_at),
+            consent_at=received_at,
+            **fields,
+        )
+        _attach_staged(appeal, submission_key)
+        _save_attachments(appeal, files)
+        record_event(appeal=appeal, type=Event.Type.SUBMITTED, at=received_at)
+        notifications.queue(appeal=appeal, template="receipt")
+    return appeal
 
 
 def _unique_tracking_number() -> str:
-    for _attempt in range(10):
+    for _attempt in range(TRACKING_ATTEMPTS):
         number = codes.new_tracking_number()
         if not Appeal.objects.filter(tracking_number=number).exists():
             return number

@@ -1,5 +1,6 @@
 """The citizen's pages: filing an appeal, the receipt, tracking it."""
 
+import json
 import uuid
 
 from django.conf import settings
@@ -21,6 +22,14 @@ from ..models import Appeal
 
 RECEIPTS = "appeal_receipts"  # session: tracking number -> access code, for the receipt
 TRACKED = "appeal_tracked"  # session: tracking numbers this visitor has opened
+# The citizen's receipts (tracking number -> access code of the appeals this browser
+# sent) ride in a signed cookie, not the session: sending an appeal writes no session
+# row (four queries fewer for a new visitor). The cookie is as private as the session
+# cookie was (HttpOnly, Secure in production, SameSite=Lax, signed against tampering,
+# expiring like a session); only its holder, who sent the appeals, can read it.
+RECEIPT_COOKIE = "appeal_receipts"
+RECEIPT_SALT = "appeals.views.public.receipts"
+RECEIPTS_KEPT = 5
 
 
 def _limits(name: str) -> tuple[int, int]:
@@ -59,9 +68,16 @@ def filing_page(
         )
         upload_errors = _stage_files(request, key)
         if form.is_valid() and not upload_errors:
-            already = Appeal.objects.filter(submission_key=key).exists()
+            already = Appeal.objects.filter(submission_key=key).first()
+            if already is not None:  # sent again: the first one's receipt, no count
+                return on_sent(
+                    request,
+                    services.Submission(
+                        appeal=already, access_code=None, created=False
+                    ),
+                )
             limit, window = _limits("submit")
-            if already or ratelimit.hit(
+            if ratelimit.hit(
                 "submit", ratelimit.client_id(request), limit=limit, window=window
             ):
                 return on_sent(request, _submit(form, key))
@@ -129,12 +145,46 @@ def _receipt_redirect(
     request: HttpRequest, submission: services.Submission
 ) -> HttpResponse:
     tracking = submission.appeal.tracking_number
+    response = redirect("appeals:sent", tracking_number=tracking)
     if submission.access_code:
-        receipts = request.session.get(RECEIPTS, {})
+        receipts = _receipts(request)
+        receipts.pop(tracking, None)
         receipts[tracking] = submission.access_code
-        request.session[RECEIPTS] = receipts
-        _remember_tracked(request, tracking)
-    return redirect("appeals:sent", tracking_number=tracking)
+        kept = dict(list(receipts.items())[-RECEIPTS_KEPT:])
+        response.set_signed_cookie(
+            RECEIPT_COOKIE,
+            json.dumps(kept, separators=(",", ":")),
+            salt=RECEIPT_SALT,
+            max_age=settings.SESSION_COOKIE_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def _receipts(request: HttpRequest) -> dict[str, str]:
+    """The receipts this browser holds: tracking number -> access code."""
+    raw = request.get_signed_cookie(
+        RECEIPT_COOKIE,
+        default=None,
+        salt=RECEIPT_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+    )
+    try:
+        receipts = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    if not isinstance(receipts, dict):
+        return {}
+    return {str(k): str(v) for k, v in receipts.items()}
+
+
+def _is_tracked(request: HttpRequest, tracking_number: str) -> bool:
+    """This visitor entered the access code, or sent the appeal from this browser."""
+    return tracking_number in _receipts(request) or tracking_number in (
+        request.session.get(TRACKED, [])
+    )
 
 
 def _remember_tracked(request: HttpRequest, tracking: str) -> None:
@@ -149,7 +199,7 @@ def appeal_sent(request: HttpRequest, tracking_number: str) -> HttpResponse:
     appeal = Appeal.objects.filter(tracking_number=tracking_number).first()
     if appeal is None:
         raise Http404
-    code = request.session.get(RECEIPTS, {}).get(tracking_number)
+    code = _receipts(request).get(tracking_number)
     return render(
         request,
         "appeals/appeal_sent.html",
@@ -160,7 +210,7 @@ def appeal_sent(request: HttpRequest, tracking_number: str) -> HttpResponse:
 @never_cache
 @require_GET
 def receipt_pdf(request: HttpRequest, tracking_number: str) -> HttpResponse:
-    code = request.session.get(RECEIPTS, {}).get(tracking_number)
+    code = _receipts(request).get(tracking_number)
     appeal = (
         Appeal.objects.select_related("addressee", "topic")
         .filter(tracking_number=tracking_number)
@@ -234,7 +284,7 @@ def track(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
-    if tracking_number not in request.session.get(TRACKED, []):
+    if not _is_tracked(request, tracking_number):
         messages.info(request, _("Enter the access code to open this appeal."))
         return redirect(f"{_track_url()}?number={tracking_number}")
     appeal = (
@@ -266,7 +316,7 @@ def _status_page(request, appeal, *, rating_form=None, re_review_form=None, stat
 
 
 def _tracked_appeal(request: HttpRequest, tracking_number: str) -> Appeal:
-    if tracking_number not in request.session.get(TRACKED, []):
+    if not _is_tracked(request, tracking_number):
         raise Http404
     appeal = Appeal.objects.filter(tracking_number=tracking_number).first()
     if appeal is None:

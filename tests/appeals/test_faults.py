@@ -582,14 +582,14 @@ def test_the_same_form_sent_twice_at_once_makes_one_appeal(
     # Both requests must have looked for the submission key, and found none, before
     # either writes: the unique key in the database decides, not the look-up.
     both_looked = threading.Barrier(2, timeout=15)
-    real_tracking_number = services._unique_tracking_number
+    real_tracking_number = services.codes.new_tracking_number
 
     def tracking_number_once_both_looked() -> str:
         both_looked.wait()
         return real_tracking_number()
 
     monkeypatch.setattr(
-        services, "_unique_tracking_number", tracking_number_once_both_looked
+        services.codes, "new_tracking_number", tracking_number_once_both_looked
     )
     start = threading.Barrier(2, timeout=15)
     responses: list = [None, None]

@@ -204,6 +204,70 @@ def test_receipt_pdf_is_only_for_the_session_that_sent_the_appeal(client, topic)
     )
 
 
+def test_sending_an_appeal_writes_no_session_and_few_queries(
+    client, topic, django_assert_max_num_queries
+):
+    from django.contrib.sessions.models import Session
+
+    # The form's topic, the key looked up once, the appeal, its staged files, event
+    # and receipt (and the savepoint around them in a test): no session row.
+    with django_assert_max_num_queries(8):
+        response = client.post("/en/appeal/", _form_data(topic))
+    assert response.status_code == 302
+    assert not Session.objects.exists()
+    cookie = response.cookies["appeal_receipts"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    appeal = Appeal.objects.get()
+    # The receipt, its PDF and the status page open in this browser without the code.
+    html = client.get(response["Location"]).content.decode()
+    code = re.search(r'id="access-code">([0-9A-Z-]+)<', html).group(1)
+    assert services.codes.check_access_code(code, appeal.access_code_hash)
+    status = client.get(f"/en/track/{appeal.tracking_number}/")
+    assert status.status_code == 200
+
+
+def test_a_tampered_receipt_cookie_opens_nothing(client, topic):
+    response = client.post("/en/appeal/", _form_data(topic))
+    appeal = Appeal.objects.get()
+    value = response.cookies["appeal_receipts"].value
+    forged = value.replace(value[-3:], "AAA" if value[-3:] != "AAA" else "BBB")
+    client.cookies["appeal_receipts"] = forged
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="access-code"' not in html
+    pdf = client.get(f"/en/appeal/sent/{appeal.tracking_number}/receipt.pdf")
+    assert pdf.status_code == 404
+    status = client.get(f"/en/track/{appeal.tracking_number}/")
+    assert status.status_code == 302 and "/track/" in status["Location"]
+
+
+def test_the_receipt_cookie_keeps_the_last_appeals_of_this_browser(
+    client, topic, settings
+):
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "submit": (9, 3600)}
+    numbers = []
+    for _n in range(7):
+        response = client.post("/en/appeal/", _form_data(topic))
+        numbers.append(response["Location"].rstrip("/").rsplit("/", 1)[-1])
+    opened = [
+        'id="access-code"' in client.get(f"/en/appeal/sent/{n}/").content.decode()
+        for n in numbers
+    ]
+    assert opened == [False, False, True, True, True, True, True]
+
+
+def test_the_same_form_sent_again_does_not_count_against_the_limit(
+    client, topic, settings
+):
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "submit": (1, 3600)}
+    data = _form_data(topic)
+    first = client.post("/en/appeal/", data)
+    again = client.post("/en/appeal/", data)
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert Appeal.objects.count() == 1
+    assert client.post("/en/appeal/", _form_data(topic)).status_code == 429
+
+
 def _submitted(**overrides):
     data = {
         "submission_key": uuid.uuid4(),

@@ -58,6 +58,37 @@ def test_same_submission_key_creates_exactly_one_appeal():
     assert Appeal.objects.count() == 1
 
 
+def test_sending_the_same_key_again_writes_nothing_more():
+    key = uuid.uuid4()
+    first = _submit(submission_key=key)
+    again = _submit(submission_key=key, text="Another text, sent with the same key.")
+    assert again.appeal.pk == first.appeal.pk
+    assert again.appeal.text == first.appeal.text
+    assert Event.objects.filter(appeal=first.appeal).count() == 1
+    assert Notification.objects.count() == 1
+
+
+def test_a_tracking_number_already_taken_is_drawn_again(monkeypatch):
+    taken = _submit().appeal.tracking_number
+    drawn = iter([taken, taken, "K7QM4-X2D9P"])
+    monkeypatch.setattr(codes, "new_tracking_number", lambda: next(drawn))
+    submission = _submit()
+    assert submission.created and submission.access_code
+    assert submission.appeal.tracking_number == "K7QM4-X2D9P"
+    assert Appeal.objects.count() == 2
+    # The failed attempts left nothing behind: one event and one receipt each.
+    assert Event.objects.count() == 2
+    assert Notification.objects.count() == 2
+
+
+def test_a_tracking_number_that_stays_taken_gives_up(monkeypatch):
+    taken = _submit().appeal.tracking_number
+    monkeypatch.setattr(codes, "new_tracking_number", lambda: taken)
+    with pytest.raises(RuntimeError, match="tracking number"):
+        _submit()
+    assert Appeal.objects.count() == 1
+
+
 def test_registration_numbers_follow_each_other_per_agency_and_year(clerk, apparatus):
     numbers = [
         services.register_appeal(
