@@ -48,7 +48,7 @@ def send_reminders(*, today: dt.date) -> int:
                 appeal__due_on=target,
             )
             # What the reminder's text reads, in the one query: no query per notice.
-            .select_related("appeal", "executor__staff_profile")
+            .select_related("appeal__lead_agency", "executor__staff_profile")
             .defer(*(f"appeal__{name}" for name in _APPEAL_TEXT_FIELDS))
             .order_by("pk")
         )
