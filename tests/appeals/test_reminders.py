@@ -190,9 +190,14 @@ def test_sweeps_take_as_many_queries_for_fifty_appeals_as_for_five(
     assert fifty_escalation_queries == five_escalation_queries <= 12
 
 
-def test_sweep_notices_read_as_those_queued_one_by_one(appeal, people):
+@pytest.mark.parametrize("language", ["ky", "ru", "en"])
+def test_sweep_notices_read_as_those_queued_one_by_one(appeal, people, language):
     """The bulk path renders the same subject and body, in the same language, as
     queue_staff does for one notice."""
+    StaffProfile.objects.filter(user=people["executor"]).update(language=language)
+    StaffProfile.objects.create(user=people["head"], language=language)
+    people["executor"].refresh_from_db()
+    people["head"].refresh_from_db()
     three_before = deadlines.add_working_days(appeal.due_on, -3)
     day_after = deadlines.add_working_days(appeal.due_on, 1)
     reminders.send_reminders(today=three_before)
@@ -209,7 +214,8 @@ def test_sweep_notices_read_as_those_queued_one_by_one(appeal, people):
     }
     reminder = swept_notices[people["executor"].pk, "staff_reminder"]
     assert appeal.registration_number in reminder.subject
-    assert f"/ru/staff/inbox/{appeal.pk}/" in reminder.body
+    assert f"/{language}/staff/inbox/{appeal.pk}/" in reminder.body
+    assert reminder.language == language
     for user, template, context in expected:
         swept = swept_notices[user.pk, f"staff_{template}"]
         single = notifications.queue_staff(
