@@ -8,14 +8,18 @@ notification is lost to a broker outage.
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import islice
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
+from django.utils.html import conditional_escape
 
 from . import sms
 from .models import Appeal, Notification
@@ -99,14 +103,198 @@ def queue_staff(
         return None
 
 
-def _write(*, template: str, context: dict, language: str, **fields) -> Notification:
+@dataclass(frozen=True, slots=True)
+class StaffNotice:
+    """One notice of a sweep to a staff member, before it is rendered (queue_staff_many)."""
+
+    user: object
+    template: str
+    context: dict
+    dedup_key: str
+    appeal: Appeal | None = None
+
+
+BULK_BATCH = 1000
+
+
+def queue_staff_many(notices: Iterable[StaffNotice], *, batch: int = BULK_BATCH) -> int:
+    """queue_staff for many notices at once, with a few queries a batch whatever its
+    size: the keys already in the outbox looked up together, each new notice rendered
+    with what the caller selected (the user's staff_profile and whatever the template
+    reads, so no query per notice), all written by one INSERT that skips a key a
+    parallel sweep wrote first, and their delivery enqueued on commit. Returns how many
+    were written."""
+    written = 0
+    notices = (n for n in notices if n.user.email)
+    while chunk := list(islice(notices, batch)):
+        written += len(_write_staff_batch(chunk))
+    return written
+
+
+def _write_staff_batch(notices: list[StaffNotice]) -> list[int]:
+    for notice in notices:
+        if notice.template not in STAFF_TEMPLATES:
+            raise ValueError(f"unknown staff notification template {notice.template!r}")
+    existing = set(
+        Notification.objects.filter(
+            dedup_key__in=[n.dedup_key for n in notices]
+        ).values_list("dedup_key", flat=True)
+    )
+    rows = []
+    stencils: dict = {}
+    for notice in notices:
+        if notice.dedup_key in existing:
+            continue
+        existing.add(notice.dedup_key)  # twice in one batch: written once
+        rows.append(_staff_row(notice, stencils=stencils))
+    ids = _insert_skipping_written_keys(rows)
+    if ids:
+        transaction.on_commit(lambda: _schedule_many(ids))
+    return ids
+
+
+def _staff_row(notice: StaffNotice, *, stencils: dict | None = None) -> Notification:
+    user = notice.user
+    profile = getattr(user, "staff_profile", None)
+    language = profile.language if profile else settings.LANGUAGE_CODE
+    context = {"user": user, "portal_url": settings.PORTAL_BASE_URL, **notice.context}
+    template = f"staff_{notice.template}"
+    if stencils is not None and notice.template in STENCIL_TEMPLATES:
+        subject, body = _from_stencil(
+            stencils, template=template, context=context, language=language
+        )
+    else:
+        subject, body = _render(
+            template=template,
+            context=context,
+            language=language,
+            channel=Notification.Channel.EMAIL,
+        )
+    return Notification(
+        template=template,
+        language=language,
+        subject=subject,
+        body=body,
+        channel=Notification.Channel.EMAIL,
+        recipient=user.email,
+        appeal=notice.appeal,
+        user=user,
+        dedup_key=notice.dedup_key,
+    )
+
+
+# The reminder and escalation texts differ between two appeals of the same lead agency
+# only in the appeal's number, id and due date: a sweep renders them once per language
+# and shape with stand-ins (rendering is most of a notice's cost), then fills them in.
+# Only what these templates read of the appeal is stood in for (a test compares the
+# result with queue_staff's).
+STENCIL_TEMPLATES = ("reminder", "overdue")
+_NUMBER, _ID = "\ue000number\ue000", "\ue000id\ue000"
+_DUE = dt.date(1900, 12, 31)
+
+
+@dataclass(frozen=True, slots=True)
+class _AppealStandIn:
+    lead_agency: object
+    pk: str = _ID
+    registration_number: str = _NUMBER
+    due_on: dt.date = _DUE
+
+
+def _from_stencil(
+    stencils: dict, *, template: str, context: dict, language: str
+) -> tuple[str, str]:
+    appeal = context["appeal"]
+    user = context["user"]
+    shape = (
+        template,
+        language,
+        getattr(user, "staff_profile", None) is None,
+        context.get("days"),
+        appeal.lead_agency_id,
+    )
+    if shape not in stencils:
+        stand_in = {**context, "appeal": _AppealStandIn(lead_agency=appeal.lead_agency)}
+        with translation.override(language):
+            stencils[shape] = (
+                render_to_string(f"appeals/email/{template}_subject.txt", stand_in),
+                render_to_string(f"appeals/email/{template}.txt", stand_in),
+                formats.date_format(_DUE, "SHORT_DATE_FORMAT"),
+            )
+    subject, body, due_stand_in = stencils[shape]
+    due_key = (language, appeal.due_on)
+    if due_key not in stencils:
+        with translation.override(language):
+            stencils[due_key] = formats.date_format(appeal.due_on, "SHORT_DATE_FORMAT")
+    values = {
+        _NUMBER: appeal.registration_number,
+        _ID: str(appeal.pk),
+        due_stand_in: stencils[due_key],
+    }
+    for stand_in, value in values.items():
+        # The subject templates escape what they print (the bodies do not).
+        subject = subject.replace(stand_in, conditional_escape(value))
+        body = body.replace(stand_in, value)
+    return " ".join(subject.split())[:300], body
+
+
+def _insert_skipping_written_keys(rows: list[Notification]) -> list[int]:
+    """INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING id: the ids of the rows
+    written (bulk_create(ignore_conflicts=True) does not say which were)."""
+    if not rows:
+        return []
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+    params = [
+        field.get_db_prep_save(field.pre_save(row, True), connection)
+        for row in rows
+        for field in fields
+    ]
+    sql = (
+        f"INSERT INTO {quote(Notification._meta.db_table)} "  # noqa: S608 (names only)
+        f"({', '.join(quote(f.column) for f in fields)}) VALUES {values} "
+        f"ON CONFLICT ({quote('dedup_key')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _schedule_many(ids: list[int]) -> None:
+    """Enqueue the delivery of many notices through one broker connection; at the first
+    failure stop (each retry would wait on the broker) and leave the rest to the sweep."""
+    from .tasks import deliver_notification
+
+    try:
+        with deliver_notification.app.producer_or_acquire() as producer:
+            for notification_id in ids:
+                deliver_notification.apply_async((notification_id,), producer=producer)
+    except Exception as exc:
+        logger.warning(
+            "could not enqueue %s notifications (%r); the sweep will send them",
+            len(ids),
+            exc,
+        )
+
+
+def _render(
+    *, template: str, context: dict, language: str, channel: str
+) -> tuple[str, str]:
     with translation.override(language):
         subject = render_to_string(f"appeals/email/{template}_subject.txt", context)
         body = render_to_string(f"appeals/email/{template}.txt", context)
     subject = " ".join(subject.split())[:300]
-    if fields["channel"] == Notification.Channel.SMS:
+    if channel == Notification.Channel.SMS:
         # An SMS carries the one line that matters and the way to read more.
         body = f"{subject} {settings.PORTAL_BASE_URL}/{language}/track/"
+    return subject, body
+
+
+def _write(*, template: str, context: dict, language: str, **fields) -> Notification:
+    subject, body = _render(
+        template=template, context=context, language=language, channel=fields["channel"]
+    )
     notification = Notification.objects.create(
         template=template, language=language, subject=subject, body=body, **fields
     )

@@ -8,6 +8,7 @@ twice sends nothing twice.
 """
 
 import datetime as dt
+from collections import defaultdict
 
 from django.db import transaction
 from django.db.models import F
@@ -21,6 +22,9 @@ from .models import Appeal, Assignment, Event, Status
 OPEN = [Status.REGISTERED, Status.ROUTED, Status.IN_PROGRESS, Status.RE_REVIEW]
 REMINDER_WORKING_DAYS = (3, 1)
 Role = Membership.Role
+BATCH = 1000
+# Long columns no notice reads, left out of the sweeps' queries.
+_APPEAL_TEXT_FIELDS = ("text", "outcome_reason", "backdate_reason", "applicant_address")
 
 
 def daily_sweep(*, today: dt.date | None = None) -> dict[str, int]:
@@ -36,78 +40,110 @@ def send_reminders(*, today: dt.date) -> int:
     sent = 0
     for days in REMINDER_WORKING_DAYS:
         target = deadlines.add_working_days(today, days, calendar)
-        assignments = Assignment.objects.filter(
-            is_active=True,
-            executor__isnull=False,
-            appeal__status__in=OPEN,
-            appeal__due_on=target,
-        ).select_related("appeal", "executor__staff_profile")
-        for assignment in assignments.iterator(chunk_size=500):
-            appeal = assignment.appeal
-            with transaction.atomic():
-                sent += bool(
-                    notifications.queue_staff(
-                        user=assignment.executor,
-                        template="reminder",
-                        context={"appeal": appeal, "days": days},
-                        appeal=appeal,
-                        dedup_key=(
-                            f"reminder:{days}:{appeal.pk}:{appeal.due_on}:"
-                            f"{assignment.executor_id}"
-                        ),
-                    )
-                )
+        assignments = (
+            Assignment.objects.filter(
+                is_active=True,
+                executor__isnull=False,
+                appeal__status__in=OPEN,
+                appeal__due_on=target,
+            )
+            # What the reminder's text reads, in the one query: no query per notice.
+            .select_related("appeal__lead_agency", "executor__staff_profile")
+            .defer(*(f"appeal__{name}" for name in _APPEAL_TEXT_FIELDS))
+            .order_by("pk")
+        )
+        sent += notifications.queue_staff_many(
+            notifications.StaffNotice(
+                user=assignment.executor,
+                template="reminder",
+                context={"appeal": assignment.appeal, "days": days},
+                appeal=assignment.appeal,
+                dedup_key=(
+                    f"reminder:{days}:{assignment.appeal_id}:"
+                    f"{assignment.appeal.due_on}:{assignment.executor_id}"
+                ),
+            )
+            for assignment in assignments.iterator(chunk_size=BATCH)
+        )
     return sent
 
 
 def escalate_overdue(*, today: dt.date) -> int:
-    """Flag each newly missed deadline once and tell those who must act."""
-    missed = (
+    """Flag each newly missed deadline once and tell those who must act.
+
+    A batch at a time, each its own transaction: its appeals locked (in the order of
+    their ids, as a parallel sweep locks them) and checked again, marked with one
+    UPDATE, their events and notices written in bulk."""
+    missed = list(
         Appeal.objects.filter(status__in=OPEN, due_on__lt=today)
         .exclude(escalated_for=F("due_on"))
-        .select_related("lead_agency", "registering_agency")
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    recipients = _EscalationRecipients()
     escalated = 0
-    for appeal in missed.iterator(chunk_size=500):
+    for start in range(0, len(missed), BATCH):
         with transaction.atomic():
-            locked = (
-                Appeal.objects.select_for_update()
-                .filter(pk=appeal.pk, status__in=OPEN, due_on__lt=today)
+            locked = list(
+                Appeal.objects.select_for_update(of=("self",))
+                .filter(pk__in=missed[start : start + BATCH])
+                # A parallel sweep, or the appeal moved on: no longer to escalate.
+                .filter(status__in=OPEN, due_on__lt=today)
                 .exclude(escalated_for=F("due_on"))
-                .first()
+                .select_related("lead_agency")
+                .defer(*_APPEAL_TEXT_FIELDS)
+                .order_by("pk")
             )
-            if locked is None:  # a parallel sweep, or the appeal moved on
+            if not locked:
                 continue
-            Event.objects.create(
-                appeal=locked,
-                type=Event.Type.OVERDUE,
-                data={"due_on": locked.due_on.isoformat()},
-                is_public=False,
+            Appeal.objects.filter(pk__in=[a.pk for a in locked]).update(
+                escalated_for=F("due_on")
             )
-            Appeal.objects.filter(pk=locked.pk).update(escalated_for=locked.due_on)
-            for user in _escalation_recipients(locked):
-                notifications.queue_staff(
+            Event.objects.bulk_create(
+                Event(
+                    appeal=appeal,
+                    type=Event.Type.OVERDUE,
+                    data={"due_on": appeal.due_on.isoformat()},
+                    is_public=False,
+                )
+                for appeal in locked
+            )
+            notifications.queue_staff_many(
+                notifications.StaffNotice(
                     user=user,
                     template="overdue",
-                    context={"appeal": locked},
-                    appeal=locked,
-                    dedup_key=f"overdue:{locked.pk}:{locked.due_on}:{user.pk}",
+                    context={"appeal": appeal},
+                    appeal=appeal,
+                    dedup_key=f"overdue:{appeal.pk}:{appeal.due_on}:{user.pk}",
                 )
-            escalated += 1
+                for appeal in locked
+                for user in recipients.of(appeal)
+            )
+            escalated += len(locked)
     return escalated
 
 
-def _escalation_recipients(appeal: Appeal):
-    agencies = [appeal.registering_agency_id]
-    memberships = Membership.objects.filter(
-        agency_id__in=agencies, role=Role.CONTROLLER
-    )
-    if appeal.lead_agency_id:
-        memberships = memberships | Membership.objects.filter(
-            agency_id=appeal.lead_agency_id, role=Role.HEAD
-        )
-    users = {m.user for m in memberships.select_related("user__staff_profile")}
-    return sorted((u for u in users if u.is_active), key=lambda u: u.pk)
+class _EscalationRecipients:
+    """The chancellery's controllers of the registering agency and the head of the lead
+    agency, active users only, read in one query for the whole sweep."""
+
+    def __init__(self) -> None:
+        self.controllers: dict[int, dict] = defaultdict(dict)
+        self.heads: dict[int, dict] = defaultdict(dict)
+        memberships = Membership.objects.filter(
+            role__in=[Role.CONTROLLER, Role.HEAD], user__is_active=True
+        ).select_related("user__staff_profile")
+        for membership in memberships:
+            by_agency = (
+                self.controllers if membership.role == Role.CONTROLLER else self.heads
+            )
+            by_agency[membership.agency_id][membership.user_id] = membership.user
+
+    def of(self, appeal: Appeal) -> list:
+        users = dict(self.controllers.get(appeal.registering_agency_id, {}))
+        if appeal.lead_agency_id:
+            users.update(self.heads.get(appeal.lead_agency_id, {}))
+        return [users[pk] for pk in sorted(users)]
 
 
 def weekly_digest(*, today: dt.date | None = None) -> int:

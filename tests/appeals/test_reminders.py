@@ -4,6 +4,8 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agencies.models import StaffProfile
 from appeals import deadlines, notifications, reminders, services
@@ -146,3 +148,120 @@ def test_tracking_page_shows_the_due_date_and_the_extension(client, appeal, peop
     html = client.get(f"/en/track/{appeal.tracking_number}/").content.decode()
     assert 'id="appeal-due"' in html
     assert "The review was extended to" in html and "Архивные документы" in html
+
+
+def _more_appeals(count, people, health):
+    for _ in range(count):
+        route_and_assign(paper_appeal(people["clerk"]), people, health)
+
+
+def _queries_of(sweep, **kwargs):
+    with CaptureQueriesContext(connection) as queries:
+        done = sweep(**kwargs)
+    return done, len(queries)
+
+
+def test_sweeps_take_as_many_queries_for_fifty_appeals_as_for_five(
+    appeal, people, health
+):
+    _more_appeals(4, people, health)  # five appeals due the same day
+    three_before = deadlines.add_working_days(appeal.due_on, -3)
+    day_after = deadlines.add_working_days(appeal.due_on, 1)
+    five_reminded, five_reminder_queries = _queries_of(
+        reminders.send_reminders, today=three_before
+    )
+    five_escalated, five_escalation_queries = _queries_of(
+        reminders.escalate_overdue, today=day_after
+    )
+    assert (five_reminded, five_escalated) == (5, 5)
+
+    _more_appeals(45, people, health)  # the same deadline: fifty in all
+    fifty_reminded, fifty_reminder_queries = _queries_of(
+        reminders.send_reminders, today=three_before
+    )
+    fifty_escalated, fifty_escalation_queries = _queries_of(
+        reminders.escalate_overdue, today=day_after
+    )
+    assert (fifty_reminded, fifty_escalated) == (45, 45)  # the first five: done
+    assert _staff_notices("reminder").count() == 50
+    assert _staff_notices("overdue").count() == 100  # the head and the controller
+    assert Event.objects.filter(type=Event.Type.OVERDUE).count() == 50
+    assert fifty_reminder_queries == five_reminder_queries <= 8
+    assert fifty_escalation_queries == five_escalation_queries <= 12
+
+
+@pytest.mark.parametrize("language", ["ky", "ru", "en"])
+def test_sweep_notices_read_as_those_queued_one_by_one(appeal, people, language):
+    """The bulk path renders the same subject and body, in the same language, as
+    queue_staff does for one notice."""
+    StaffProfile.objects.filter(user=people["executor"]).update(language=language)
+    StaffProfile.objects.create(user=people["head"], language=language)
+    people["executor"].refresh_from_db()
+    people["head"].refresh_from_db()
+    three_before = deadlines.add_working_days(appeal.due_on, -3)
+    day_after = deadlines.add_working_days(appeal.due_on, 1)
+    reminders.send_reminders(today=three_before)
+    reminders.escalate_overdue(today=day_after)
+    appeal.refresh_from_db()
+    expected = [
+        (people["executor"], "reminder", {"appeal": appeal, "days": 3}),
+        (people["head"], "overdue", {"appeal": appeal}),
+        (people["controller"], "overdue", {"appeal": appeal}),
+    ]
+    swept_notices = {
+        (notice.user_id, notice.template): notice
+        for notice in Notification.objects.filter(user__isnull=False)
+    }
+    reminder = swept_notices[people["executor"].pk, "staff_reminder"]
+    assert appeal.registration_number in reminder.subject
+    assert f"/{language}/staff/inbox/{appeal.pk}/" in reminder.body
+    assert reminder.language == language
+    for user, template, context in expected:
+        swept = swept_notices[user.pk, f"staff_{template}"]
+        single = notifications.queue_staff(
+            user=user, template=template, context=context, appeal=appeal
+        )
+        assert (swept.subject, swept.body, swept.language, swept.recipient) == (
+            single.subject,
+            single.body,
+            single.language,
+            single.recipient,
+        )
+
+
+def test_sweep_notices_are_enqueued_for_delivery_once_committed(
+    appeal, people, django_capture_on_commit_callbacks, monkeypatch
+):
+    enqueued = []
+    monkeypatch.setattr(
+        "appeals.tasks.deliver_notification.apply_async",
+        lambda args, **options: enqueued.append(args[0]),
+    )
+    day_after = deadlines.add_working_days(appeal.due_on, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders.escalate_overdue(today=day_after) == 1
+    assert sorted(enqueued) == sorted(
+        _staff_notices("overdue").values_list("pk", flat=True)
+    )
+    assert len(enqueued) == 2
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert reminders.escalate_overdue(today=day_after) == 0
+    assert callbacks == [] and len(enqueued) == 2  # nothing new, nothing enqueued
+
+
+def test_a_key_written_by_a_parallel_sweep_is_skipped(appeal, people):
+    """The insert skips a dedup key that appeared after the look-up (ON CONFLICT)."""
+    three_before = deadlines.add_working_days(appeal.due_on, -3)
+    notice = notifications.StaffNotice(
+        user=people["executor"],
+        template="reminder",
+        context={"appeal": appeal, "days": 3},
+        appeal=appeal,
+        dedup_key="reminder:parallel",
+    )
+    row = notifications._staff_row(notice)
+    assert notifications._insert_skipping_written_keys([row]) != []
+    again = notifications._staff_row(notice)
+    assert notifications._insert_skipping_written_keys([again]) == []
+    assert Notification.objects.filter(dedup_key="reminder:parallel").count() == 1
+    assert reminders.send_reminders(today=three_before) == 1
