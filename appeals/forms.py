@@ -201,6 +201,30 @@ class AppealForm(ApplicantFormMixin, forms.Form):
             )
         return data
 
+    def submission_fields(self) -> dict:
+        """The valid form as `services.submit_appeal` takes it (the web form, the
+        embedded form and the API file through this one mapping)."""
+        data = self.cleaned_data
+        return {
+            **{name: data[name] for name in SUBMITTED_FIELDS},
+            "signatories": data.get("signatories") or 1,
+        }
+
+
+# What a citizen's filing form hands to `services.submit_appeal` as it is.
+SUBMITTED_FIELDS = (
+    "addressee",
+    "kind",
+    "topic",
+    "text",
+    "language",
+    "applicant_name",
+    "applicant_address",
+    "applicant_phone",
+    "applicant_email",
+    "is_collective",
+)
+
 
 class TrackForm(forms.Form):
     tracking_number = forms.CharField(

@@ -276,21 +276,8 @@ def _file_appeal(data, client: ApiClient, submission_key: uuid.UUID):
     if not form.is_valid():
         raise _form_errors(form)
     files = _files(data.get("attachments", []), Attachment.Purpose.CITIZEN)
-    cleaned = form.cleaned_data
     submission = services.submit_appeal(
-        submission_key=submission_key,
-        addressee=cleaned["addressee"],
-        kind=cleaned["kind"],
-        topic=cleaned["topic"],
-        text=cleaned["text"],
-        language=cleaned["language"],
-        applicant_name=cleaned["applicant_name"],
-        applicant_address=cleaned["applicant_address"],
-        applicant_phone=cleaned["applicant_phone"],
-        applicant_email=cleaned["applicant_email"],
-        is_collective=cleaned["is_collective"],
-        signatories=cleaned.get("signatories") or 1,
-        files=files,
+        submission_key=submission_key, files=files, **form.submission_fields()
     )
     return (
         status.HTTP_201_CREATED,

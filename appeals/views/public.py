@@ -123,22 +123,7 @@ def _stage_files(request: HttpRequest, key: uuid.UUID) -> list[str]:
 
 
 def _submit(form: AppealForm, key: uuid.UUID) -> services.Submission:
-    data = form.cleaned_data
-    submission = services.submit_appeal(
-        submission_key=key,
-        addressee=data["addressee"],
-        kind=data["kind"],
-        topic=data["topic"],
-        text=data["text"],
-        language=data["language"],
-        applicant_name=data["applicant_name"],
-        applicant_address=data["applicant_address"],
-        applicant_phone=data["applicant_phone"],
-        applicant_email=data["applicant_email"],
-        is_collective=data["is_collective"],
-        signatories=data.get("signatories") or 1,
-    )
-    return submission
+    return services.submit_appeal(submission_key=key, **form.submission_fields())
 
 
 def _receipt_redirect(
