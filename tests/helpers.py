@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -165,3 +166,48 @@ def browser_login(page, base_url: str, username: str, password: str, lang: str =
     page.locator("#id_code").fill(current_code(device))
     page.locator("#id_code").press("Enter")
     page.wait_for_url(f"{base_url}/{lang}/staff/")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def private_redis(workdir: Path, port: int):
+    """A redis-server of the test's own on `port` (never the machine's shared one),
+    stopped when the block ends; yields its URL."""
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        up = wait_for(lambda: _answers(port), timeout=10, interval=0.05)
+        assert up, "redis-server did not start"
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

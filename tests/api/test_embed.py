@@ -10,9 +10,7 @@ from django.test import Client
 
 from agencies.models import Agency
 from appeals.models import Appeal
-from tests.helpers import SCREENSHOTS
-
-from .receiver import free_port
+from tests.helpers import SCREENSHOTS, free_port
 
 pytestmark = pytest.mark.django_db
 

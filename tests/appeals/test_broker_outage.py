@@ -4,7 +4,6 @@ shared one) and a real Celery worker on it."""
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,14 @@ import pytest
 
 from appeals import services
 from appeals.models import Notification
-from tests.helpers import ROOT, celery_worker, database_url_for_tests, wait_for
+from tests.helpers import (
+    ROOT,
+    celery_worker,
+    database_url_for_tests,
+    free_port,
+    private_redis,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -22,41 +28,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_redis(port: int, workdir) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("redis-server did not start")
 
 
 def _manage_shell(code: str, env: dict) -> subprocess.CompletedProcess:
@@ -71,7 +42,7 @@ def _manage_shell(code: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def test_change_made_while_the_broker_is_down_notifies_once_it_is_back(tmp_path):
-    port = _free_port()
+    port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
     mail_dir = tmp_path / "mail"
     env = {
@@ -97,8 +68,7 @@ def test_change_made_while_the_broker_is_down_notifies_once_it_is_back(tmp_path)
     assert notification.state == Notification.State.PENDING
 
     # 2. The broker comes back with a worker; the periodic sweep runs (twice).
-    redis = _start_redis(port, tmp_path)
-    try:
+    with private_redis(tmp_path, port):
         with celery_worker(queue="celery", extra_env=env):
             for _ in range(2):
                 sent = _manage_shell(
@@ -114,9 +84,6 @@ def test_change_made_while_the_broker_is_down_notifies_once_it_is_back(tmp_path)
                 timeout=60,
             )
             time.sleep(2)  # let the second sweep finish too
-    finally:
-        redis.terminate()
-        redis.wait(timeout=10)
     assert delivered
     mails = list(mail_dir.glob("*.log"))
     assert len(mails) == 1

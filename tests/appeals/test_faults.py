@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -48,7 +47,14 @@ from appeals import notifications, services
 from appeals.models import Appeal, Attachment, Event, Notification, StagedUpload
 from portal.celery import app as celery_app
 from tests.files import png_bytes, upload
-from tests.helpers import ROOT, database_url_for_tests, using_postgres, wait_for
+from tests.helpers import (
+    ROOT,
+    database_url_for_tests,
+    free_port,
+    private_redis,
+    using_postgres,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow]
 
@@ -96,48 +102,6 @@ def _form(topic, **overrides) -> dict:
 
 
 # --- Our own Redis, worker and processes --------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def private_redis(workdir: Path, port: int):
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        up = wait_for(lambda: _answers(port), timeout=10, interval=0.05)
-        assert up, "redis-server did not start"
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
 
 
 def _env(broker: str, mail_dir: Path) -> dict:
@@ -357,7 +321,7 @@ def outbox_lock():
 def test_appeal_filed_while_redis_is_down_is_saved_and_its_receipt_sent_once_back(
     tmp_path, topic, settings
 ):
-    port = _free_port()  # nothing listens there yet: Redis is down
+    port = free_port()  # nothing listens there yet: Redis is down
     broker = f"redis://127.0.0.1:{port}/0"
     mail_dir = tmp_path / "mail"
     log_path = tmp_path / "worker.log"
@@ -408,7 +372,7 @@ def test_pool_process_killed_mid_task_runs_the_task_again_and_sends_once(
 ):
     mail_dir = tmp_path / "mail"
     log_path = tmp_path / "worker.log"
-    with private_redis(tmp_path, _free_port()) as broker:
+    with private_redis(tmp_path, free_port()) as broker:
         env = _env(broker, mail_dir)
         appeal = _submit(broker).appeal  # its delivery task waits in the queue
         notification = Notification.objects.get(appeal=appeal)
@@ -450,7 +414,7 @@ def test_worker_killed_mid_task_sends_once_by_sweep_and_its_redelivery_is_a_no_o
     tmp_path, outbox_lock
 ):
     mail_dir = tmp_path / "mail"
-    with private_redis(tmp_path, _free_port()) as broker:
+    with private_redis(tmp_path, free_port()) as broker:
         env = _env(broker, mail_dir)
         appeal = _submit(broker).appeal
         notification = Notification.objects.get(appeal=appeal)
