@@ -193,9 +193,10 @@ AXES_CLIENT_IP_CALLABLE = "appeals.views.auth.client_address"
 # Proxies in front of the portal that append the client's address to
 # X-Forwarded-For (portal.ratelimit.client_id): the rate limits and the lockout key on
 # the client, not on the proxy. One by default when a TLS proxy is declared.
-TRUSTED_PROXY_COUNT = env.int(
-    "TRUSTED_PROXY_COUNT",
-    default=1 if env.bool("SECURE_PROXY_SSL_HEADER", False) else 0,
+# Empty (as compose passes it when .env leaves it out) means that default.
+TRUSTED_PROXY_COUNT = int(
+    env.str("TRUSTED_PROXY_COUNT", default="")
+    or (1 if env.bool("SECURE_PROXY_SSL_HEADER", False) else 0)
 )
 AXES_VERBOSE = False
 # The authenticator app shows the portal under this name.

@@ -68,3 +68,36 @@ def test_debug_is_off_unless_set():
         env=_production_env(),
     )
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_settings_accept_the_values_compose_passes_when_env_leaves_them_out():
+    # docker-compose.yml passes `${TRUSTED_PROXY_COUNT:-}`: an empty string, which
+    # must mean the default (one proxy behind TLS), not a crash at start-up.
+    read = (
+        "from django.conf import settings as s; "
+        "print(s.TRUSTED_PROXY_COUNT, s.PERSONAL_DATA_RETENTION_DAYS, "
+        "s.PORTAL_RATE_LIMITS['submit'][0], s.AXES_FAILURE_LIMIT)"
+    )
+    behind_tls = _manage(
+        "shell",
+        "-c",
+        read,
+        env=_production_env(
+            TRUSTED_PROXY_COUNT="",
+            SECURE_PROXY_SSL_HEADER="1",
+            PERSONAL_DATA_RETENTION_DAYS="1826",
+            RATE_SUBMIT_PER_HOUR="5",
+            AXES_FAILURE_LIMIT="5",
+        ),
+    )
+    assert behind_tls.returncode == 0, behind_tls.stderr
+    assert behind_tls.stdout.strip().splitlines()[-1] == "1 1826 5 5"
+    two_proxies = _manage(
+        "shell",
+        "-c",
+        read,
+        env=_production_env(TRUSTED_PROXY_COUNT="2", SECURE_PROXY_SSL_HEADER="1"),
+    )
+    assert two_proxies.stdout.strip().splitlines()[-1].startswith("2 "), (
+        two_proxies.stderr
+    )
