@@ -329,6 +329,14 @@ class Appeal(TimeStampedModel):
         return self.registration_number or self.tracking_number
 
     @property
+    def applicant_label(self) -> str:
+        """The applicant's name for staff pages, or a note that the retention period
+        removed it (an empty cell would look like a registration mistake)."""
+        if not self.applicant_name and self.personal_data_removed_at:
+            return str(_("personal data removed after the retention period"))
+        return self.applicant_name
+
+    @property
     def is_answered(self) -> bool:
         return self.status == Status.CLOSED and self.outcome in (
             Outcome.SUPPORTED,

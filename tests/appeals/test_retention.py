@@ -9,6 +9,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from agencies.models import Agency
@@ -27,6 +28,7 @@ from reports.render import render_json
 from reports.selectors import build_intake_report
 from tests.factories import AgencyFactory, staff_member
 from tests.files import pdf_bytes
+from tests.helpers import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +198,22 @@ def test_personal_data_of_a_long_closed_appeal_is_removed(
         assert str(event.get_type_display()) == (
             "personal data removed under the retention period"
         )
+
+
+def test_staff_pages_say_the_name_was_removed_rather_than_show_an_empty_cell(
+    closed, office, client, django_capture_on_commit_callbacks
+):
+    login_staff(client, office.clerk)
+    with translation.override("ru"):
+        card = reverse("staff:card", args=[closed.pk])
+        note = translation.gettext("personal data removed after the retention period")
+    assert card.startswith("/ru/")
+    assert "Петров Иван Сергеевич" in client.get(card).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        _remove()
+    page = client.get(card).content.decode()
+    assert "Петров" not in page
+    assert note in page
 
 
 def test_open_and_recently_closed_appeals_keep_their_data(
