@@ -422,6 +422,9 @@ class OralRegistrationForm(RegistrationForm):
         self.fields["text"].label = _("Summary of what the citizen said")
         self.fields["received_by"].queryset = (
             User.objects.filter(memberships__agency__in=agencies or [], is_active=True)
+            # An API client's system user is a clerk of its agency (it registers
+            # through the clerks' service) but never receives a visitor.
+            .filter(api_client__isnull=True)
             .distinct()
             .order_by("last_name", "first_name")
         )

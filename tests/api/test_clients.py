@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from agencies.models import ApiClient, ApiScope
+from agencies.models import Agency, ApiClient, ApiScope
 from appeals import services
 from appeals.api.clients import client_for_key, forget_old_responses
 from appeals.models import ApiRequest, Event, Notification
@@ -174,3 +174,20 @@ def test_demo_data_has_an_api_client_with_the_printed_key(client):
     assert ApiClient.objects.filter(key_prefix="demo0000").count() == 1
     response = client.get(APPEALS, **auth(demo.DEMO_API_KEY))
     assert response.status_code == 200
+
+
+def test_the_clients_system_user_is_not_offered_as_a_receiving_clerk(
+    apparatus, make_client
+):
+    from appeals.forms import OralRegistrationForm
+
+    issued = make_client(scopes=[ApiScope.FORWARD])
+    clerk = staff_member("clerk", apparatus)
+    assert issued.client.user.memberships.filter(role="clerk").exists()
+    offered = (
+        OralRegistrationForm(agencies=Agency.objects.filter(pk=apparatus.pk))
+        .fields["received_by"]
+        .queryset
+    )
+    assert clerk in offered
+    assert issued.client.user not in offered
