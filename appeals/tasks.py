@@ -52,7 +52,9 @@ def remove_expired_personal_data() -> int:
 
 @shared_task(name="appeals.tasks.forget_api_responses", ignore_result=True)
 def forget_api_responses() -> int:
-    """Drop the stored answers of API write calls older than the retry window."""
-    from .api.clients import forget_old_responses
+    """Drop the stored answers of API write calls older than the retry window, and
+    call-log rows older than API_CALL_LOG_DAYS."""
+    from .api.clients import forget_old_responses, prune_call_log
 
+    prune_call_log()
     return forget_old_responses()

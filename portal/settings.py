@@ -455,5 +455,7 @@ SPECTACULAR_SETTINGS = {
 API_CALLBACK_TIMEOUT = env.float("API_CALLBACK_TIMEOUT", default=10.0)
 # A retry of a write call (same Idempotency-Key) gets the stored response this long.
 API_IDEMPOTENCY_DAYS = env.int("API_IDEMPOTENCY_DAYS", default=30)
+# The API call log (operations, audits; no personal data) is kept this long.
+API_CALL_LOG_DAYS = env.int("API_CALL_LOG_DAYS", default=400)
 # The queue tasks go to when none is named (a test's worker gets its own).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

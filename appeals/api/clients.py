@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from agencies.models import Agency, ApiClient, ApiScope, Membership
+from agencies.models import Agency, ApiCallLog, ApiClient, ApiScope, Membership
 
 KEY_SCHEME = "Api-Key"
 
@@ -126,3 +126,24 @@ def forget_old_responses(*, older_than_days: int | None = None) -> int:
         .exclude(response_body=None)
         .update(response_body=None)
     )
+
+
+def prune_call_log(*, older_than_days: int | None = None) -> int:
+    """The API's call log is for operations and audits, not a record of the state:
+    rows older than API_CALL_LOG_DAYS go, a batch of 10,000 at a time."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    days = older_than_days or settings.API_CALL_LOG_DAYS
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    removed = 0
+    while True:
+        batch = list(
+            ApiCallLog.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[
+                :10_000
+            ]
+        )
+        if not batch:
+            return removed
+        removed += ApiCallLog.objects.filter(pk__in=batch).delete()[0]

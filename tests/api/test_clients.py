@@ -191,3 +191,23 @@ def test_the_clients_system_user_is_not_offered_as_a_receiving_clerk(
     )
     assert clerk in offered
     assert issued.client.user not in offered
+
+
+def test_the_call_log_is_pruned_after_its_period_by_the_daily_task(
+    client, make_client, settings
+):
+    from agencies.models import ApiCallLog
+    from appeals.tasks import forget_api_responses
+
+    issued = make_client()
+    for _ in range(3):
+        client.get(APPEALS, **auth(issued.key))
+    assert ApiCallLog.objects.count() == 3
+    old = ApiCallLog.objects.order_by("pk")[:2]
+    ApiCallLog.objects.filter(pk__in=[row.pk for row in old]).update(
+        at=timezone.now() - dt.timedelta(days=401)
+    )
+    settings.API_CALL_LOG_DAYS = 400
+    forget_api_responses()
+    assert ApiCallLog.objects.count() == 1
+    assert ApiCallLog.objects.get().at > timezone.now() - dt.timedelta(days=1)
