@@ -104,6 +104,50 @@ def test_embed_refuses_a_post_without_csrf_token(agency, topic):
     assert not Appeal.objects.exists()
 
 
+def test_embed_accepts_a_post_from_its_own_page_without_any_cookie(agency, topic):
+    # What a browser that blocks third-party cookies sends from inside the frame.
+    client = csrf_client()
+    response = client.post(
+        "/ky/embed/gov-apparatus/",
+        form_data(topic, uuid.uuid4()),
+        HTTP_ORIGIN="http://testserver",
+        HTTP_SEC_FETCH_SITE="same-origin",
+    )
+    assert response.status_code == 200
+    assert Appeal.objects.get().addressee == agency
+    fetch_only = client.post(
+        "/ky/embed/gov-apparatus/",
+        form_data(topic, uuid.uuid4()),
+        HTTP_SEC_FETCH_SITE="same-origin",
+    )
+    assert fetch_only.status_code == 200
+    assert Appeal.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example", "HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_ORIGIN": "https://www.gov.kg"},  # the framing site itself may not post
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "cross-site"},
+    ],
+    ids=["other-site", "framing-site", "cross-site-fetch", "opaque-origin"],
+)
+def test_embed_refuses_a_post_from_another_site_even_with_a_token(
+    agency, topic, headers
+):
+    client = csrf_client()
+    _response, token = get_form(client)
+    response = client.post(
+        "/ky/embed/gov-apparatus/",
+        {**form_data(topic, uuid.uuid4()), "csrfmiddlewaretoken": token},
+        **headers,
+    )
+    assert response.status_code == 403
+    assert not Appeal.objects.exists()
+
+
 def test_resending_the_same_form_creates_nothing_new(client, agency, topic):
     key = uuid.uuid4()
     client.post("/ky/embed/gov-apparatus/", form_data(topic, key))
@@ -169,10 +213,12 @@ class _Framing(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def chromium_profile(tmp_path, monkeypatch):
-    """Chromium with a profile as a default desktop Chrome has it: third-party
-    cookies allowed (Playwright's fresh contexts block them like incognito windows)."""
+@pytest.fixture(params=[0, 1], ids=["third-party-cookies-allowed", "blocked"])
+def chromium_profile(request, tmp_path, monkeypatch):
+    """Chromium with a profile as a default desktop Chrome has it (third-party
+    cookies allowed), and as Safari or a citizen who blocks them has it: the frame
+    then gets no CSRF cookie at all. `cookie_controls_mode` is Chrome's setting
+    (0 allow, 1 block third-party cookies)."""
     import json
 
     from playwright.sync_api import sync_playwright
@@ -182,7 +228,7 @@ def chromium_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     (tmp_path / "profile" / "Default").mkdir(parents=True)
     (tmp_path / "profile" / "Default" / "Preferences").write_text(
-        json.dumps({"profile": {"cookie_controls_mode": 0}})
+        json.dumps({"profile": {"cookie_controls_mode": request.param}})
     )
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -191,6 +237,7 @@ def chromium_profile(tmp_path, monkeypatch):
             args=CHROMIUM_ARGS,
             viewport={"width": 1000, "height": 1600},
         )
+        context.blocks_3pc = bool(request.param)
         yield context
         context.close()
 
@@ -229,6 +276,13 @@ def test_a_site_of_the_agency_frames_the_form_and_a_citizen_sends_it(
         frame.locator("#id_applicant_name").fill("Токтосунова Гульнара")
         frame.locator("#id_applicant_email").fill("gulnara@example.kg")
         frame.locator("#id_consent").check()
+        portal_cookies = [
+            cookie["name"]
+            for cookie in chromium_profile.cookies()
+            if cookie["domain"] == "localhost"
+        ]
+        # Both browsers really differ: only one of them holds the frame's cookie.
+        assert ("csrftoken" in portal_cookies) == (chromium_profile.blocks_3pc is False)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "embed-framed-ru.png"), full_page=True)
         frame.locator("button[type=submit]").click()
