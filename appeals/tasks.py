@@ -1,13 +1,30 @@
 """Celery tasks of appeals: they take ids and call the services."""
 
+import logging
+
 from celery import shared_task
 
 from . import notifications
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="appeals.tasks.deliver_notification", ignore_result=True)
 def deliver_notification(notification_id: int) -> None:
     notifications.deliver(notification_id)
+
+
+@shared_task(name="appeals.tasks.deliver_notifications", ignore_result=True)
+def deliver_notifications(notification_ids: list[int]) -> int:
+    """Deliver several notices queued together; one that fails stays pending with
+    its next attempt set (deliver records it) and does not stop the others."""
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += notifications.deliver(notification_id)
+        except Exception:  # e.g. the database went away: the sweep retries it
+            logger.exception("could not deliver notification %s", notification_id)
+    return sent
 
 
 @shared_task(name="appeals.tasks.sweep_notifications", ignore_result=True)

@@ -96,3 +96,56 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionError("SMTP is down")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.celery_worker
+@pytest.mark.slow
+def test_many_notices_go_fifty_to_a_message_and_a_real_worker_sends_them_all(
+    tmp_path,
+):
+    from tests.helpers import ROOT
+
+    mail_dir = tmp_path / "mail"
+    rows = Notification.objects.bulk_create(
+        Notification(
+            template="reminder",
+            language="ky",
+            channel=Notification.Channel.EMAIL,
+            recipient=f"executor{n}@example.kg",
+            subject=f"Эскертүү {n}",
+            body="Мөөнөт жакындап калды.",
+        )
+        for n in range(120)
+    )
+    ids = [row.pk for row in rows]
+    with celery_worker(extra_env={"EMAIL_URL": f"filemail://{mail_dir}"}) as queue:
+        celery_app.conf.task_default_queue = queue
+        try:
+            notifications._schedule_many(ids)
+        finally:
+            celery_app.conf.task_default_queue = "celery"
+        done = wait_for(
+            lambda: (
+                Notification.objects.filter(
+                    pk__in=ids, state=Notification.State.SENT
+                ).count()
+                == 120
+            ),
+            timeout=90,
+        )
+        log = (ROOT / "var" / f"worker-{queue}.log").read_text(encoding="utf-8")
+    assert done, Notification.objects.filter(pk__in=ids).values("state").distinct()
+    received = log.count("Task appeals.tasks.deliver_notifications[")
+    assert received >= 3 and log.count("received") == 3  # 50 + 50 + 20
+    text = "".join(path.read_text(encoding="utf-8") for path in mail_dir.glob("*.log"))
+    assert all(f"executor{n}@example.kg" in text for n in range(120))
+
+
+def test_one_notice_that_cannot_be_found_does_not_stop_the_others(mailoutbox):
+    from appeals.tasks import deliver_notifications
+
+    submission = _submit()
+    notification = Notification.objects.get(appeal=submission.appeal)
+    assert deliver_notifications([notification.pk + 1000, notification.pk]) == 1
+    assert len(mailoutbox) == 1
