@@ -50,6 +50,9 @@ APPEAL_KEY_COLUMNS = (
     "closed_at",
     "topic_id",
 )
+# The whole-table passes (rebuild, check) group millions of rows: in memory, not in
+# temporary files.
+WORK_MEM = "256MB"
 # Serialises compaction and rebuild (any constant unique to this use).
 ADVISORY_LOCK = 7_202_611
 
@@ -222,6 +225,7 @@ def rebuild_sql() -> str:
     """Recompute from the appeals: the writers wait (SHARE locks) so nothing written
     meanwhile is lost; readers go on and see the old rows until the commit."""
     return f"""
+    SET LOCAL work_mem = '{WORK_MEM}';
     LOCK TABLE appeals_appeal, appeals_rating IN SHARE MODE;
     DELETE FROM {TABLE};
     {_insert_grouped(_all_contributions(), compacted=True)};"""
@@ -287,7 +291,8 @@ def differences(limit: int = 20) -> tuple[int, list[tuple]]:
     FROM r FULL JOIN l ON r.k = l.k
     WHERE ({r}) <> ({live_counts})
     ORDER BY 1"""
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(sql)
         rows = cursor.fetchall()
     return len(rows), rows[:limit]
