@@ -228,7 +228,8 @@ def rebuild_sql() -> str:
     SET LOCAL work_mem = '{WORK_MEM}';
     LOCK TABLE appeals_appeal, appeals_rating IN SHARE MODE;
     DELETE FROM {TABLE};
-    {_insert_grouped(_all_contributions(), compacted=True)};"""
+    {_insert_grouped(_all_contributions(), compacted=True)};
+    ANALYZE {TABLE};"""
 
 
 def is_available() -> bool:
