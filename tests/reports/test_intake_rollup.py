@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agencies.models import Agency
 from appeals import retention, services
@@ -328,6 +328,56 @@ def test_an_update_that_changes_no_counted_column_writes_no_rollup_row(world, cl
     assert IntakeCount.objects.count() == after_route
 
 
+def test_a_change_of_any_one_counted_column_moves_the_counts(world, clock):
+    """Each column the rollup reads, changed alone by a bulk UPDATE, moves the
+    appeal's counts and its ratings to the new key."""
+    appeal = _register(world, random.Random(8), clock, day=dt.date(2025, 2, 3))
+    services.route_appeal(
+        appeal_id=appeal.pk, actor=world["controller"], lead=world["health"]
+    )
+    services.assign_executor(
+        appeal_id=appeal.pk,
+        actor=world["health_head"],
+        executor=world["health_executor"],
+    )
+    services.save_answer_draft(
+        appeal_id=appeal.pk,
+        actor=world["health_executor"],
+        text=ANSWER,
+        outcome="supported",
+        submit=True,
+    )
+    services.approve_answer(appeal_id=appeal.pk, actor=world["health_head"])
+    services.rate_answer(appeal_id=appeal.pk, score=4, addressed=True)
+    appeal.refresh_from_db()
+    changes = [
+        {"topic": next(t for t in world["topics"] if t != appeal.topic)},
+        {"kind": next(k for k in KINDS if k != appeal.kind)},
+        {
+            "channel": next(
+                c
+                for c in (Channel.JOGORKU_KENESH, Channel.PORTAL)
+                if c != appeal.channel
+            ),
+            "delivery": "",
+        },
+        {"form": Form.ORAL if appeal.form == Form.WRITTEN else Form.WRITTEN},
+        {"received_on": dt.date(2025, 3, 30)},
+        {"registering_agency": world["health"]},
+        {"lead_agency": world["labour"]},
+        {"due_on": appeal.closed_at.astimezone(BISHKEK).date() - dt.timedelta(days=1)},
+        {"closed_at": appeal.closed_at - dt.timedelta(days=30)},  # late -> on time
+        {"due_on": None},
+        {"outcome": "forwarded"},
+    ]
+    for change in changes:
+        rows = IntakeCount.objects.count()
+        Appeal.objects.filter(pk=appeal.pk).update(**change)
+
+        assert IntakeCount.objects.count() > rows, change
+        assert rollup.differences() == (0, []), change
+
+
 def test_compaction_folds_the_deltas_and_keeps_the_sums(world, clock):
     rng = random.Random(4)
     appeals = [_register(world, rng, clock) for _ in range(6)]
@@ -360,6 +410,7 @@ def _sums() -> dict:
     return {key: value for key, value in sums.items() if value != (0, 0, 0)}
 
 
+@translation.override("en")  # the operator's messages, compared in English
 def test_rebuild_gives_the_same_sums_and_the_check_fails_on_a_planted_difference(
     world, clock, settings
 ):
