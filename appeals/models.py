@@ -276,6 +276,16 @@ class Appeal(TimeStampedModel):
                     status__in=["registered", "routed", "in_progress", "re_review"]
                 ),
             ),
+            # Reports: the open (and overdue) appeals of a period, counted live since
+            # they depend on today (the rest comes from reports' rollup); index-only.
+            models.Index(
+                fields=["received_on", "due_on"],
+                include=["registering_agency", "lead_agency"],
+                name="appeal_open_intake_idx",
+                condition=Q(
+                    status__in=["registered", "routed", "in_progress", "re_review"]
+                ),
+            ),
             # The agency inbox as lead agency (appeals.selectors.inbox_page): the
             # agency's open appeals in registration order, tab and counts from the
             # index alone. Only open ones: the agency's history stays out of it.

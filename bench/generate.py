@@ -203,6 +203,14 @@ def main() -> int:
     parser.add_argument("--samples", type=Path, default=None)
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--chunk", type=int, default=20_000, help="appeals per write")
+    parser.add_argument(
+        "--rollup-triggers",
+        action="store_true",
+        help="let the intake rollup's triggers fire during the COPY instead of "
+        "rebuilding the rollup after it (only to compare the two: appeals and "
+        "ratings load in parallel, so the triggers miss ratings of appeals not yet "
+        "committed)",
+    )
     args = parser.parse_args()
     if not 1 <= args.appeals <= 10_000_000:
         parser.error("--appeals is between 1 and 10,000,000")
@@ -254,12 +262,22 @@ def main() -> int:
         today=args.today or dt.datetime.now(BISHKEK).date(),
         secret=env["SECRET_KEY"],
     )
-    counts = generator.load(url, chunk=args.chunk, progress=not args.no_progress)
+    counts = generator.load(
+        url,
+        chunk=args.chunk,
+        progress=not args.no_progress,
+        triggers=args.rollup_triggers,
+    )
     timings["copy"] = time.monotonic() - mark
 
     mark = time.monotonic()
     _restore_secondary(url, schema)
     timings["recreate indexes and keys"] = time.monotonic() - mark
+
+    if not args.rollup_triggers:
+        mark = time.monotonic()
+        _rebuild_rollup(url)
+        timings["intake rollup"] = time.monotonic() - mark
 
     mark = time.monotonic()
     _finish(url, generator)
@@ -503,6 +521,18 @@ def _restore_secondary(url: str, schema: dict) -> None:
         )
 
 
+def _rebuild_rollup(url: str) -> None:
+    """The intake rollup from the loaded appeals (reports.rollup), in one grouped
+    pass: its triggers were off during the COPY (session_replication_role)."""
+    import psycopg
+
+    from reports import rollup
+
+    print("intake rollup", flush=True)
+    with psycopg.connect(url) as connection:  # one transaction
+        connection.execute(rollup.rebuild_sql())
+
+
 def _finish(url: str, generator: "Generator") -> None:
     import psycopg
 
@@ -597,7 +627,7 @@ class Generator:
         normal = code.replace("-", "")
         return hmac.new(self.secret, normal.encode(), hashlib.sha256).hexdigest()
 
-    def load(self, url: str, *, chunk: int, progress: bool) -> dict:
+    def load(self, url: str, *, chunk: int, progress: bool, triggers: bool) -> dict:
         import psycopg
 
         columns = {
@@ -619,6 +649,8 @@ class Generator:
             for table, names in columns.items():
                 connection = stack.enter_context(psycopg.connect(url))
                 connection.execute("SET synchronous_commit = off")
+                if not triggers:  # the rollup is rebuilt after the load
+                    connection.execute("SET session_replication_role = replica")
                 cursor = stack.enter_context(connection.cursor())
                 copies[table] = stack.enter_context(
                     cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN")

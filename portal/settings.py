@@ -207,6 +207,11 @@ PERSONAL_DATA_RETENTION_DAYS = env.int(
     "PERSONAL_DATA_RETENTION_DAYS", default=5 * 365 + 1
 )
 
+# The intake report and the open-statistics page read their whole months from the
+# rollup the database keeps (reports.rollup; PostgreSQL only). Off: everything is
+# counted from the appeals (slow at scale), e.g. while a suspect rollup is rebuilt.
+INTAKE_ROLLUP = env.bool("INTAKE_ROLLUP", default=True)
+
 # --- Languages and time ---------------------------------------------------------
 LANGUAGE_CODE = "ky"
 LANGUAGES = [("ky", "Кыргызча"), ("ru", "Русский"), ("en", "English")]

@@ -69,3 +69,51 @@ class ArchivedReport(models.Model):
     def __str__(self) -> str:
         scope = self.agency.code if self.agency_id else "all"
         return f"{self.period} · {scope} · {self.language} · {self.format}"
+
+
+class IntakeCount(models.Model):
+    """Rows of the intake rollup (reports.rollup): how many counted appeals one month,
+    one registering and one lead agency contribute to one value of one breakdown of
+    the report. Written only by the database's triggers, the compaction and the
+    rebuild; several rows may share a key (deltas not folded yet): readers sum them.
+    Agency and topic ids are plain numbers, not foreign keys: the rows are derived
+    data, and a key check would lock the agency row on every registration."""
+
+    class Breakdown(models.TextChoices):
+        # Never shown to a person: no translated labels.
+        CHANNEL = "channel"  # channel, form
+        KIND = "kind"
+        OUTCOME = "outcome"  # outcome, state
+        TOPIC = "topic"
+        RATING = "rating"  # appeals = ratings, score_sum, addressed
+
+    month = models.DateField()  # the first day of the month of received_on
+    registering_agency_id = models.IntegerField(null=True)
+    lead_agency_id = models.IntegerField(null=True)
+    breakdown = models.CharField(max_length=8, choices=Breakdown.choices)
+    channel = models.CharField(max_length=32, blank=True)
+    form = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=16, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    # open, on_time, late, closed (without an answer due by a date)
+    state = models.CharField(max_length=8, blank=True)
+    topic_id = models.IntegerField(null=True)
+    appeals = models.BigIntegerField()  # ratings, in rating rows
+    score_sum = models.BigIntegerField()
+    addressed = models.BigIntegerField()
+    compacted = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            # The report: the rows of a period's whole months.
+            models.Index(fields=["month"], name="intake_count_month_idx"),
+            # The compaction: the months that have delta rows.
+            models.Index(
+                fields=["month"],
+                name="intake_count_delta_idx",
+                condition=models.Q(compacted=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.breakdown}: {self.appeals}"

@@ -3,9 +3,10 @@ counted in SQL."""
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import LessThanOrEqual
@@ -26,6 +27,8 @@ from appeals.models import (
 )
 from portal.numbers import one_decimal, share
 from portal.periods import previous_period
+from reports import rollup
+from reports.models import IntakeCount
 from reports.narrative import narrative
 from reports.report import Block, IntakeReport, Period, Ratings, Row, Timeliness
 
@@ -52,15 +55,68 @@ def intake_by_channel(*, start: dt.date, end: dt.date) -> dict:
     in CHANNEL_ORDER; shares are of the written total. Oral appeals are one figure.
     """
     # Keep this name and return shape: the full intake report builds on it.
-    counts = {
-        (row["channel"], row["form"]): row["count"]
-        for row in _counted_appeals()
-        .filter(received_on__range=(start, end))
-        .order_by()
-        .values("channel", "form")
-        .annotate(count=Count("id"))
-    }
-    return _channel_figures(counts)
+    months, edges = _split(start, end)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    if months:
+        for row in (
+            IntakeCount.objects.filter(
+                month__range=months, breakdown=IntakeCount.Breakdown.CHANNEL
+            )
+            .order_by()
+            .values("channel", "form")
+            .annotate(count=Sum("appeals"))
+        ):
+            counts[(row["channel"], row["form"])] += row["count"]
+    if edges:
+        for row in (
+            _counted_appeals()
+            .filter(_received_in(edges))
+            .order_by()
+            .values("channel", "form")
+            .annotate(count=Count("id"))
+        ):
+            counts[(row["channel"], row["form"])] += row["count"]
+    return _channel_figures(dict(counts))
+
+
+def _use_rollup() -> bool:
+    return settings.INTAKE_ROLLUP and rollup.is_available()
+
+
+def _split(
+    start: dt.date, end: dt.date
+) -> tuple[tuple[dt.date, dt.date] | None, list[tuple[dt.date, dt.date]]]:
+    """The days start..end as (first and last month of the rollup's whole months, or
+    None; the ranges of days to count live: the partial months at either end).
+    Without the rollup, every day is counted live."""
+    if not _use_rollup():
+        return None, [(start, end)]
+    first = start if start.day == 1 else _month_after(start)
+    after = end + dt.timedelta(days=1)
+    last = end.replace(day=1) if after.day == 1 else _month_before(end)
+    if first > last:
+        return None, [(start, end)]
+    edges = []
+    if start < first:
+        edges.append((start, first - dt.timedelta(days=1)))
+    if after.day != 1:
+        edges.append((end.replace(day=1), end))
+    return (first, last), edges
+
+
+def _month_after(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=31)).replace(day=1)
+
+
+def _month_before(day: dt.date) -> dt.date:
+    return (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def _received_in(ranges: list[tuple[dt.date, dt.date]]) -> Q:
+    condition = Q()
+    for first, last in ranges:
+        condition |= Q(received_on__range=(first, last))
+    return condition
 
 
 def _channel_figures(counts: dict[tuple[str, str], int]) -> dict:
@@ -298,66 +354,149 @@ def _ranked(counts: dict, names: dict, not_stated: str | None) -> list[Row]:
     return rows
 
 
-def _ratings(appeals: QuerySet[Appeal]) -> Ratings:
-    """Citizens' ratings of the answers to `appeals`, in one query.
+@dataclass
+class _Counts:
+    """The counts a Block is made of, added up from the rollup and the live parts."""
+
+    by_channel_form: dict[tuple[str, str], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
+    by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_outcome: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_topic: dict[int | None, int] = field(default_factory=lambda: defaultdict(int))
+    by_agency: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    timeliness: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    ratings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _ratings(counts: _Counts) -> Ratings:
+    """Citizens' ratings of the answers to the period's appeals.
 
     Every rating counts: an appeal answered again after a re-review may carry one
     rating per answer. The average score (1 to 5) and the share who said the answer
     addressed their question have one decimal, half up; both None without ratings.
     """
+    count = counts.ratings["count"]
+    if not count:
+        return Ratings()
+    return Ratings(
+        count=count,
+        average=one_decimal(Decimal(counts.ratings["total"]) / count),
+        addressed_share=share(counts.ratings["addressed"], count),
+    )
+
+
+def _count_live(counts: _Counts, appeals: QuerySet[Appeal], today: dt.date) -> None:
+    """Add the figures of `appeals`, counted from the appeals table: two grouped
+    passes and the ratings."""
+    # Two passes over the rows, each grouped by columns with few values, so
+    # PostgreSQL aggregates in a small hash table (a CASE in the GROUP BY made it sort
+    # millions of rows on disk instead).
+    for row in appeals.values("channel", "form", "kind", "outcome").annotate(
+        count=Count("id"), **_timeliness(today)
+    ):
+        counts.by_channel_form[(row["channel"], row["form"])] += row["count"]
+        counts.by_kind[row["kind"] or NOT_STATED] += row["count"]
+        for name in ("on_time", "answered", "open", "overdue"):
+            counts.timeliness[name] += row[name]
+        if row["closed"]:  # an archival record may be closed with no outcome kept
+            counts.by_outcome[row["outcome"] or NOT_RECORDED] += row["closed"]
+
+    for row in appeals.values("topic_id", "lead_agency_id").annotate(count=Count("id")):
+        counts.by_topic[row["topic_id"]] += row["count"]
+        if row["lead_agency_id"] is not None:
+            counts.by_agency[row["lead_agency_id"]] += row["count"]
+
     figures = Rating.objects.filter(appeal__in=appeals.values("pk")).aggregate(
         count=Count("id"),
         total=Sum("score"),
         addressed=Count("id", filter=Q(addressed=True)),
     )
-    count = figures["count"]
-    if not count:
-        return Ratings()
-    return Ratings(
-        count=count,
-        average=one_decimal(Decimal(figures["total"]) / count),
-        addressed_share=share(figures["addressed"], count),
+    for name, value in figures.items():
+        counts.ratings[name] += value or 0
+
+
+def _count_rolled_up(
+    counts: _Counts,
+    *,
+    months: tuple[dt.date, dt.date],
+    agency_ids: list[int] | None,
+    today: dt.date,
+) -> None:
+    """Add the figures of whole months from the rollup (reports.rollup): one grouped
+    query over a few thousand rows, whatever the number of appeals. Open and overdue
+    depend on today: the open appeals are counted live, from their partial index."""
+    rows = IntakeCount.objects.filter(month__range=months).order_by()
+    open_ = _scoped_appeals(agency_ids).filter(
+        status__in=OPEN_STATUSES,
+        received_on__gte=months[0],
+        received_on__lte=_month_after(months[1]) - dt.timedelta(days=1),
+        due_on__lt=today,
     )
+    if agency_ids is not None:
+        rows = rows.filter(
+            Q(registering_agency_id__in=agency_ids) | Q(lead_agency_id__in=agency_ids)
+        )
+    Breakdown = IntakeCount.Breakdown
+    for row in rows.values(
+        "breakdown",
+        "lead_agency_id",
+        "channel",
+        "form",
+        "kind",
+        "outcome",
+        "state",
+        "topic_id",
+    ).annotate(
+        appeals=Sum("appeals"), score_sum=Sum("score_sum"), addressed=Sum("addressed")
+    ):
+        n = row["appeals"]
+        if not n:  # deltas that cancel out: as if the key were not there
+            continue
+        match row["breakdown"]:
+            case Breakdown.CHANNEL:
+                counts.by_channel_form[(row["channel"], row["form"])] += n
+                if row["lead_agency_id"] is not None:
+                    counts.by_agency[row["lead_agency_id"]] += n
+            case Breakdown.KIND:
+                counts.by_kind[row["kind"] or NOT_STATED] += n
+            case Breakdown.OUTCOME if row["state"] == "open":
+                counts.timeliness["open"] += n
+            case Breakdown.OUTCOME:
+                counts.by_outcome[row["outcome"] or NOT_RECORDED] += n
+                if row["state"] in ("on_time", "late"):
+                    counts.timeliness["answered"] += n
+                if row["state"] == "on_time":
+                    counts.timeliness["on_time"] += n
+            case Breakdown.TOPIC:
+                counts.by_topic[row["topic_id"]] += n
+            case Breakdown.RATING:
+                counts.ratings["count"] += n
+                counts.ratings["total"] += row["score_sum"]
+                counts.ratings["addressed"] += row["addressed"]
+    counts.timeliness["overdue"] += open_.count()
 
 
 def _block(*, period: Period, agency_ids: list[int] | None, today: dt.date) -> Block:
-    """The figures of one period: two grouped counts, the ratings, and the names of
-    the topics and agencies met."""
-    appeals = _scoped_appeals(agency_ids).filter(
-        received_on__range=(period.start, period.end)
-    )
-    # Two passes over the period's rows, each grouped by columns with few values, so
-    # PostgreSQL aggregates in a small hash table (a CASE in the GROUP BY made it sort
-    # millions of rows on disk instead).
-    by_channel_form: dict[tuple[str, str], int] = defaultdict(int)
-    by_kind: dict[str, int] = defaultdict(int)
-    by_outcome: dict[str, int] = defaultdict(int)
-    timeliness: dict[str, int] = defaultdict(int)
-    for row in appeals.values("channel", "form", "kind", "outcome").annotate(
-        count=Count("id"), **_timeliness(today)
-    ):
-        by_channel_form[(row["channel"], row["form"])] += row["count"]
-        by_kind[row["kind"] or NOT_STATED] += row["count"]
-        for name in ("on_time", "answered", "open", "overdue"):
-            timeliness[name] += row[name]
-        if row["closed"]:  # an archival record may be closed with no outcome kept
-            by_outcome[row["outcome"] or NOT_RECORDED] += row["closed"]
+    """The figures of one period: its whole months from the rollup (PostgreSQL), the
+    days of partial months counted live, and the names of the topics and agencies
+    met. Either way the figures are the same."""
+    counts = _Counts()
+    months, edges = _split(period.start, period.end)
+    if months:
+        _count_rolled_up(counts, months=months, agency_ids=agency_ids, today=today)
+    if edges:
+        appeals = _scoped_appeals(agency_ids).filter(_received_in(edges))
+        _count_live(counts, appeals, today)
+    topics = Topic.objects.in_bulk([pk for pk in counts.by_topic if pk is not None])
+    agencies = Agency.objects.in_bulk(list(counts.by_agency))
 
-    by_topic: dict[int | None, int] = defaultdict(int)
-    by_agency: dict[int, int] = defaultdict(int)
-    for row in appeals.values("topic_id", "lead_agency_id").annotate(count=Count("id")):
-        by_topic[row["topic_id"]] += row["count"]
-        if row["lead_agency_id"] is not None:
-            by_agency[row["lead_agency_id"]] += row["count"]
-    topics = Topic.objects.in_bulk([pk for pk in by_topic if pk is not None])
-    agencies = Agency.objects.in_bulk(list(by_agency))
-
-    intake = _channel_figures(dict(by_channel_form))
+    intake = _channel_figures(dict(counts.by_channel_form))
     kind_labels = {kind.value: str(kind.label) for kind in KIND_ORDER}
-    if by_kind.get(NOT_STATED):
+    if counts.by_kind.get(NOT_STATED):
         kind_labels[NOT_STATED] = _("not stated")
     outcome_labels = {outcome.value: str(outcome.label) for outcome in OUTCOME_ORDER}
-    if by_outcome.get(NOT_RECORDED):
+    if counts.by_outcome.get(NOT_RECORDED):
         outcome_labels[NOT_RECORDED] = _("not recorded")
     return Block(
         period=period,
@@ -372,25 +511,25 @@ def _block(*, period: Period, agency_ids: list[int] | None, today: dt.date) -> B
             )
             for code in CHANNEL_ORDER
         ],
-        by_kind=_rows(by_kind, kind_labels),
+        by_kind=_rows(counts.by_kind, kind_labels),
         by_topic=_ranked(
-            by_topic,
+            counts.by_topic,
             {pk: (topic.code, topic.name) for pk, topic in topics.items()},
             not_stated=_("not stated"),
         ),
         by_agency=_ranked(
-            by_agency,
+            counts.by_agency,
             {pk: (agency.slug, agency.name) for pk, agency in agencies.items()},
             not_stated=None,
         ),
-        by_outcome=_rows(by_outcome, outcome_labels),
+        by_outcome=_rows(counts.by_outcome, outcome_labels),
         timeliness=Timeliness(
-            answered_on_time=timeliness["on_time"],
-            answered_late=timeliness["answered"] - timeliness["on_time"],
-            open_overdue=timeliness["overdue"],
-            open_in_time=timeliness["open"] - timeliness["overdue"],
+            answered_on_time=counts.timeliness["on_time"],
+            answered_late=counts.timeliness["answered"] - counts.timeliness["on_time"],
+            open_overdue=counts.timeliness["overdue"],
+            open_in_time=counts.timeliness["open"] - counts.timeliness["overdue"],
         ),
-        ratings=_ratings(appeals),
+        ratings=_ratings(counts),
     )
 
 
