@@ -642,7 +642,7 @@ def _index_definitions(table: str) -> dict[str, str]:
 
 @pytest.mark.postgres
 def test_appeal_rows_write_no_index_entries_that_no_query_reads():
-    """Migration 0014: each index on the appeal table costs every import and filing."""
+    """Migration 0015: each index on the appeal table costs every import and filing."""
     appeals = _index_definitions("appeals_appeal")
     # Django's pattern copies of the unique indexes: nothing searches by prefix.
     assert not [name for name in appeals if name.endswith("_like")]

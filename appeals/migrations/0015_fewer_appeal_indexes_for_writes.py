@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("agencies", "0005_api_clients_and_embed_origins"),
-        ("appeals", "0013_inbox_lead_and_co_executor_indexes"),
+        ("appeals", "0014_open_intake_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
