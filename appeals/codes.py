@@ -19,7 +19,10 @@ _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
 def _random(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    # Five random bits a character, drawn at once: as uniform as `secrets.choice` per
+    # character and several times cheaper (an import draws 100,000 numbers at a time).
+    bits = secrets.randbits(5 * length)
+    return "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(length))
 
 
 def _group(value: str, size: int = 5) -> str:

@@ -73,6 +73,15 @@ REGISTERED_STATUSES = (
     Status.IN_PROGRESS,
     Status.RE_REVIEW,
 )
+# Foreign keys of Appeal left empty on most rows: indexed only where set (Meta).
+PARTIALLY_INDEXED = (
+    "registered_by",
+    "received_by",
+    "addressee",
+    "topic",
+    "repeat_of",
+    "mass_lead",
+)
 
 
 class Appeal(TimeStampedModel):
@@ -94,6 +103,7 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # appeal_journal_*_idx lead with it
         related_name="registered_appeals",
     )
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
@@ -103,6 +113,7 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # appeal_registered_by_idx, partial
         related_name="+",
     )
 
@@ -124,7 +135,8 @@ class Appeal(TimeStampedModel):
 
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     # The Bishkek calendar day of received_at, stored so reports group by an index.
-    received_on = models.DateField(_("date received"), db_index=True)
+    # appeal_intake_idx (received_on, channel, form) serves it: no index of its own.
+    received_on = models.DateField(_("date received"))
     backdate_reason = models.TextField(_("reason for an earlier date"), blank=True)
     cover_letter_number = models.CharField(
         _("cover letter number"), max_length=64, blank=True
@@ -136,6 +148,7 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # appeal_received_by_idx, partial
         related_name="+",
     )
 
@@ -158,6 +171,7 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # appeal_addressee_idx, partial
         related_name="addressed_appeals",
         help_text=_("Empty when the citizen does not know which body is competent."),
     )
@@ -167,6 +181,7 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # appeal_topic_idx, partial
         related_name="appeals",
     )
     text = models.TextField(_("text"), blank=True)
@@ -182,6 +197,7 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # appeal_lead_intake_idx leads with it
         related_name="led_appeals",
     )
     repeat_of = models.ForeignKey(
@@ -190,6 +206,7 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # appeal_repeat_of_idx, partial
         related_name="repeats",
     )
     # A mass appeal: many applicants, one matter. Members point at the group's lead
@@ -200,6 +217,7 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # appeal_mass_lead_idx, partial
         related_name="mass_members",
     )
     is_imported = models.BooleanField(_("imported from an old register"), default=False)
@@ -333,6 +351,19 @@ class Appeal(TimeStampedModel):
                 name="appeal_journal_applicant_idx",
                 opclasses=["int8_ops", "varchar_pattern_ops"],
             ),
+            # The foreign keys that are empty on most rows (every imported one among
+            # them) are indexed where set only: what PROTECT and the reverse look-ups
+            # (`= id`) read, without an entry per row for every write to pay for. The
+            # registering and lead agency need none of their own (the journal and
+            # lead-intake indexes lead with them).
+            *(
+                models.Index(
+                    fields=[field],
+                    name=f"appeal_{field}_idx",
+                    condition=Q(**{f"{field}__isnull": False}),
+                )
+                for field in PARTIALLY_INDEXED
+            ),
         ]
 
     def __str__(self) -> str:
@@ -386,7 +417,12 @@ class Event(models.Model):
             _("personal data removed under the retention period"),
         )
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.CASCADE,
+        db_index=False,  # event_appeal_at_idx leads with it
+        related_name="events",
+    )
     type = models.CharField(_("event"), max_length=40, choices=Type.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -394,6 +430,7 @@ class Event(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        db_index=False,  # event_actor_idx, partial
         related_name="+",
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
@@ -410,6 +447,12 @@ class Event(models.Model):
             models.Index(fields=["appeal", "at"], name="event_appeal_at_idx"),
             # Figures: events of one type in a period (returns, escalations).
             models.Index(fields=["type", "at"], name="event_type_at_idx"),
+            # Events by a person (PROTECT): not the system's or an import's.
+            models.Index(
+                fields=["actor"],
+                name="event_actor_idx",
+                condition=Q(actor__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

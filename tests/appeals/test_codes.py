@@ -22,3 +22,16 @@ def test_typed_code_is_forgiving_about_case_dashes_and_lookalikes():
 
 def test_empty_hash_never_matches():
     assert not codes.check_access_code("", "")
+
+
+def test_every_character_of_the_alphabet_is_drawn_at_every_position():
+    # The characters are cut from one random integer, five bits each: a slip in the
+    # shifts would leave letters out or repeat a position.
+    seen = [set() for _position in range(codes.TRACKING_LENGTH)]
+    draws = [codes._random(codes.TRACKING_LENGTH) for _n in range(3000)]
+    for draw in draws:
+        assert len(draw) == codes.TRACKING_LENGTH
+        for position, character in enumerate(draw):
+            seen[position].add(character)
+    assert all(found == set(codes.ALPHABET) for found in seen)
+    assert len(set(draws)) == len(draws)

@@ -612,3 +612,78 @@ def test_copy_on_postgres_writes_what_bulk_create_writes(tmp_path):
         kind="complaint",
     )
     assert Appeal.objects.count() == 7
+
+
+def test_tracking_numbers_already_taken_are_drawn_again(tmp_path, monkeypatch):
+    _import(_csv(tmp_path, [_line()]))
+    taken = Appeal.objects.get().tracking_number
+    # The first draws repeat the number in the database and one within the import.
+    draws = iter([taken, "AAAAA-AAAAA", "AAAAA-AAAAA", "BBBBB-BBBBB", "CCCCC-CCCCC"])
+    monkeypatch.setattr(importing.codes, "new_tracking_number", lambda: next(draws))
+    used: set[str] = set()
+    assert sorted(importing._tracking_numbers(2, used)) == [
+        "AAAAA-AAAAA",
+        "BBBBB-BBBBB",
+    ]
+    assert importing._tracking_numbers(1, used) == ["CCCCC-CCCCC"]
+
+
+def _index_definitions(table: str) -> dict[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) "
+            "FROM pg_index WHERE indrelid = %s::regclass",
+            [table],
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgres
+def test_appeal_rows_write_no_index_entries_that_no_query_reads():
+    """Migration 0015: each index on the appeal table costs every import and filing."""
+    appeals = _index_definitions("appeals_appeal")
+    # Django's pattern copies of the unique indexes: nothing searches by prefix.
+    assert not [name for name in appeals if name.endswith("_like")]
+    # Single-column indexes that other indexes lead with.
+    single = {
+        definition.split("(", 1)[1].rstrip(")")
+        for definition in appeals.values()
+        if definition.count(",") == 0 and " WHERE " not in definition
+    }
+    assert not single & {"received_on", "registering_agency_id", "lead_agency_id"}
+    # Foreign keys empty on most rows (all imported ones): indexed where set only.
+    from appeals.models import PARTIALLY_INDEXED
+
+    for field in PARTIALLY_INDEXED:
+        assert appeals[f"appeal_{field}_idx"].endswith(
+            f"WHERE ({field}_id IS NOT NULL)"
+        )
+    events = _index_definitions("appeals_event")
+    assert events["event_actor_idx"].endswith("WHERE (actor_id IS NOT NULL)")
+    assert not [d for d in events.values() if d.endswith("(appeal_id)")]
+
+
+@pytest.mark.postgres
+def test_look_ups_by_the_unindexed_foreign_keys_still_use_an_index():
+    """What PROTECT and the reverse relations ask (`= id`) is answered by the partial
+    indexes or by a composite one that leads with the column."""
+    from django.db import connection
+
+    queries = {
+        "appeal_topic_idx": Appeal.objects.filter(topic_id=1),
+        "appeal_registered_by_idx": Appeal.objects.filter(registered_by_id__in=[1]),
+        "appeal_mass_lead_idx": Appeal.objects.filter(mass_lead_id=1),
+        "appeal_repeat_of_idx": Appeal.objects.filter(repeat_of_id=1),
+        "appeal_journal": Appeal.objects.filter(registering_agency_id=1),
+        "appeal_lead_intake_idx": Appeal.objects.filter(lead_agency_id=1),
+        "appeal_intake_idx": Appeal.objects.filter(received_on=dt.date(2020, 1, 1)),
+        "event_actor_idx": Event.objects.filter(actor_id=1),
+        "event_appeal_at_idx": Event.objects.filter(appeal_id=1),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for index, queryset in queries.items():
+            plan = queryset.only("pk").explain()
+            assert index in plan, plan
