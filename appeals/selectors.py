@@ -3,6 +3,7 @@ the registration journal, the agency inbox and the controllers' queue."""
 
 import datetime as dt
 import heapq
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from portal.pagination import KeysetPage, cursor_of, keyset_page
 from . import codes, deadlines, matching, permissions
 from .models import Appeal, Assignment, Event, StagedUpload, Status
 from .permissions import journal_agencies
+
+logger = logging.getLogger(__name__)
 
 
 def appeal_for_citizen(*, tracking_number: str, access_code: str) -> Appeal | None:
@@ -95,6 +98,8 @@ def _citizen_sentence(event: Event, appeal: Appeal) -> str:
 class SimilarAppeals:
     same_applicant: list[Appeal]
     similar_text: list[Appeal]
+    # The text search ran out of its time budget (the page says so).
+    text_search_skipped: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.same_applicant or self.similar_text)
@@ -132,14 +137,17 @@ def similar_appeals(
                 Q(applicant_name_key=matching.name_key(name)) & contact
             ).order_by("-received_at")[:limit]
         )
-    similar = []
+    similar: list[Appeal] | None = []
     probe = " ".join(text.split())[:1000]
     if len(probe) >= 20:
         if connection.vendor == "postgresql":
-            similar = list(
-                registered.filter(text__trigram_similar=probe)
-                .annotate(similarity=TrigramSimilarity("text", probe))
-                .order_by("-similarity")[:limit]
+            similar = within_budget(
+                lambda: list(
+                    registered.filter(text__trigram_similar=probe)
+                    .annotate(similarity=TrigramSimilarity("text", probe))
+                    .order_by("-similarity")[:limit]
+                ),
+                milliseconds=SIMILAR_TEXT_BUDGET_MS,
             )
         else:
             similar = list(
@@ -150,8 +158,44 @@ def similar_appeals(
     same_ids = {appeal.pk for appeal in same}
     return SimilarAppeals(
         same_applicant=same,
-        similar_text=[appeal for appeal in similar if appeal.pk not in same_ids],
+        similar_text=[appeal for appeal in similar or [] if appeal.pk not in same_ids],
+        text_search_skipped=similar is None,
     )
+
+
+# A clerk registering and a controller routing wait for these searches: a text that
+# shares common words with a large part of the register makes the trigram index
+# read long posting lists, so each search has a time budget and is skipped, and the
+# page says so, when it runs out (the registration itself never waits longer).
+SIMILAR_TEXT_BUDGET_MS = 1500
+
+
+def within_budget(read, *, milliseconds: int):
+    """`read()` with a PostgreSQL statement timeout; None when it ran out. Runs in a
+    savepoint, so a cancelled statement leaves the caller's transaction usable, and
+    restores the timeout in force before."""
+    from django.db import OperationalError, transaction
+
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW statement_timeout")
+                before = cursor.fetchone()[0]
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)",
+                    [str(milliseconds)],
+                )
+            result = read()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)", [before]
+                )
+            return result
+    except OperationalError as exc:
+        if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != "57014":
+            raise  # not a timeout (query_canceled)
+        logger.warning("similar-appeal search skipped after %s ms", milliseconds)
+        return None
 
 
 # --- The registration journal ---------------------------------------------------------
@@ -529,12 +573,16 @@ def mass_candidates(appeal: Appeal, limit: int = 200) -> list[Appeal]:
     )
     if connection.vendor == "postgresql":
         probe = appeal.text[:2000]
+        # Compared row by row among the topic's open appeals (a few percent of the
+        # register), not through the trigram index: at 0.8 the index would still
+        # read the posting lists of every common trigram of the whole register.
         candidates = (
-            candidates.filter(text__trigram_similar=probe)
-            .annotate(similarity=TrigramSimilarity("text", probe))
+            candidates.annotate(similarity=TrigramSimilarity("text", probe))
             .filter(similarity__gte=MASS_SIMILARITY)
             .order_by("-similarity", "pk")
         )
-    else:
-        candidates = candidates.filter(text=appeal.text).order_by("pk")
-    return list(candidates[:limit])
+        found = within_budget(
+            lambda: list(candidates[:limit]), milliseconds=SIMILAR_TEXT_BUDGET_MS
+        )
+        return found or []
+    return list(candidates.filter(text=appeal.text).order_by("pk")[:limit])

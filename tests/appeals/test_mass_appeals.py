@@ -95,3 +95,44 @@ def test_only_controllers_group_and_a_member_joins_one_group(setting):
             member_ids=[appeals[1].pk],
             actor=people["controller"],
         )
+
+
+@pytest.mark.postgres
+def test_a_search_out_of_its_budget_gives_none_and_leaves_the_transaction_usable():
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            before = cursor.fetchone()[0]
+
+        def slow():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_sleep(2)")
+            return ["done"]
+
+        def quick():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                return cursor.fetchone()
+
+        assert selectors.within_budget(slow, milliseconds=100) is None
+        assert selectors.within_budget(quick, milliseconds=100) == (1,)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == before  # restored after a success too
+            cursor.execute("SELECT count(*) FROM appeals_appeal")
+            assert cursor.fetchone()[0] >= 0
+
+
+@pytest.mark.postgres
+def test_mass_candidates_compare_only_the_topics_open_appeals(setting):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, _, appeals = setting
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.mass_candidates(appeals[0])
+    assert len(found) == 3
+    select = next(q["sql"] for q in queries if "similarity" in q["sql"])
+    assert " % " not in select  # no index search over the whole register

@@ -312,3 +312,22 @@ def test_working_days_left_are_shown_beside_the_due_date(client, clerk):
     assert working_days_left(timezone.localdate() - dt.timedelta(days=7)).startswith(
         "overdue by"
     )
+
+
+@pytest.mark.postgres  # the text search with a time budget is PostgreSQL's
+def test_a_text_search_out_of_time_is_said_and_the_same_applicant_still_shown(
+    client, clerk, monkeypatch
+):
+    from appeals import selectors
+
+    first = _written(applicant_phone="+996 555 123 456")
+    client.post("/en/staff/register/written/", first)
+    earlier = Appeal.objects.get()
+    # As when the trigram search ran out of its budget on a large register.
+    monkeypatch.setattr(selectors, "within_budget", lambda read, milliseconds: None)
+    again = _written(applicant_phone="0555 123456", text=first["text"])
+    response = client.post("/en/staff/register/written/", again)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="similar-text-skipped"' in html
+    assert earlier.registration_number in html  # the same applicant was searched
