@@ -340,23 +340,7 @@ class Bench:
     # --- (c) inbox, (d) journal -----------------------------------------------------
 
     def _staff_client(self, username: str):
-        from django.contrib.auth import get_user_model
-        from django.test import Client
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        user = get_user_model().objects.get(username=username)
-        client = Client()
-        client.force_login(user)
-        # Heads and controllers pass the second factor (appeals.two_factor): the
-        # session is marked as after the code step, with a device of the bench's own.
-        device, _ = TOTPDevice.objects.get_or_create(
-            user=user, name="bench", defaults={"confirmed": True}
-        )
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
+        return staff_client(username)
 
     def _pages(self, client, path: str, params: dict) -> list[float]:
         times = []
@@ -386,25 +370,8 @@ class Bench:
             self.add(
                 f"inbox: {tab}, first page p95", _ms(times, 0.95), "ms", target="<= 50"
             )
-        # A deep page: the cursor of a row four fifths down the in-progress list.
-        rows = _one(
-            connection,
-            "SELECT count(*) FROM appeals_appeal a WHERE status = 'in_progress' AND "
-            "EXISTS (SELECT 1 FROM appeals_assignment s WHERE s.appeal_id = a.id "
-            "AND s.agency_id = %s AND s.is_active)",
-            [agency],
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT registered_at, id FROM appeals_appeal a "
-                "WHERE status = 'in_progress' AND EXISTS (SELECT 1 FROM "
-                "appeals_assignment s WHERE s.appeal_id = a.id AND s.agency_id = %s "
-                "AND s.is_active) ORDER BY registered_at, id OFFSET %s LIMIT 1",
-                [agency, max(0, rows * 4 // 5)],
-            )
-            found = cursor.fetchone()
-        if found:
-            after = f"t{found[0].isoformat()}~{found[1]}"
+        rows, after = deep_inbox_cursor(connection, agency)
+        if after:
             times = self._pages(
                 client,
                 "/ky/staff/inbox/",
@@ -638,6 +605,49 @@ class Bench:
             target="<= 30",
         )
         self.add("memory: import peak RSS", usage.ru_maxrss / 1024, "MiB")
+
+
+def staff_client(username: str):
+    """A test client logged in as `username`, past the second factor."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = get_user_model().objects.get(username=username)
+    client = Client()
+    client.force_login(user)
+    # Heads and controllers pass the second factor (appeals.two_factor): the
+    # session is marked as after the code step, with a device of the bench's own.
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def deep_inbox_cursor(connection, agency: int) -> tuple[int, str | None]:
+    """The in-progress rows of the agency's inbox and the cursor of a row four fifths
+    down the list (a deep page), or None when there are none."""
+    rows = _one(
+        connection,
+        "SELECT count(*) FROM appeals_appeal a WHERE status = 'in_progress' AND "
+        "EXISTS (SELECT 1 FROM appeals_assignment s WHERE s.appeal_id = a.id "
+        "AND s.agency_id = %s AND s.is_active)",
+        [agency],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT registered_at, id FROM appeals_appeal a "
+            "WHERE status = 'in_progress' AND EXISTS (SELECT 1 FROM "
+            "appeals_assignment s WHERE s.appeal_id = a.id AND s.agency_id = %s "
+            "AND s.is_active) ORDER BY registered_at, id OFFSET %s LIMIT 1",
+            [agency, max(0, rows * 4 // 5)],
+        )
+        found = cursor.fetchone()
+    return rows, (f"t{found[0].isoformat()}~{found[1]}" if found else None)
 
 
 # --- Processes --------------------------------------------------------------------
