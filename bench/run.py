@@ -168,6 +168,7 @@ class Bench:
         self.scale = f"{samples['appeals']:,} appeals"
         self.results: list[dict] = []
         self.today = dt.date.fromisoformat(samples["today"])
+        self._backend_cpu: dict[int, float] = {}
 
     def add(self, name, value, unit, *, target=None, reference=None) -> None:
         entry = {
@@ -228,6 +229,11 @@ class Bench:
             topics = _options(_get(port, "/ky/appeal/")[2], "topic")
             for _n in range(self.args.workers * 3):  # every worker loads its templates
                 _get(port, "/ky/appeal/")
+            # CPU so far (start-up, warm-up), taken off the figures per submission.
+            web_before = _cpu_seconds(gunicorn.pid)
+            worker_before = _cpu_seconds(worker.pid)
+            self._sample_backends()
+            backends_before = dict(self._backend_cpu)
             load = asyncio.run(
                 _load(
                     port,
@@ -238,11 +244,19 @@ class Bench:
             )
             rss = _peak_rss(gunicorn.pid) if memory else {}
             worker_rss = _peak_rss(worker.pid) if memory else {}
+            web_cpu = _cpu_seconds(gunicorn.pid) - web_before
+            self._sample_backends()  # the web's connections end with gunicorn
         finally:
             _stop(gunicorn)
-        bare = self._bare()
         with contextlib.suppress(Exception):
             _wait_drained(self.env["CELERY_BROKER_URL"], timeout=60)
+        # What one submission cost in CPU, each side: the web workers (with each
+        # client's one GET of the form), the Celery worker (sending the receipt) and
+        # this database's PostgreSQL backends, from before the load to the drain.
+        worker_cpu = _cpu_seconds(worker.pid) - worker_before
+        self._sample_backends()
+        database_cpu = sum(self._backend_cpu.values()) - sum(backends_before.values())
+        bare = self._bare()
         _stop(worker)
         print(f"  statuses: portal {load['statuses']}, bare {bare['statuses']}")
         self.add(
@@ -256,6 +270,13 @@ class Bench:
         self.add("submissions: p95", load["p95"], "ms", reference=bare["p95"])
         self.add("submissions: errors", load["errors"], "requests", target="0")
         self.add("submissions: accepted", load["ok"], "appeals")
+        accepted = max(load["ok"], 1)
+        for side, seconds in (
+            ("web workers", web_cpu),
+            ("Celery worker", worker_cpu),
+            ("PostgreSQL", database_cpu),
+        ):
+            self.add(f"submissions: CPU each, {side}", seconds / accepted * 1000, "ms")
         if memory:
             self.add(
                 "memory: web process peak RSS",
@@ -268,6 +289,22 @@ class Bench:
                 max([worker_rss.get("main", 0), *worker_rss.get("children", [])]),
                 "MiB",
             )
+
+    def _sample_backends(self) -> None:
+        """CPU seconds so far of each PostgreSQL backend connected to this database
+        (but this process's own), kept by process id: a backend's figure only grows,
+        and the web's connections are gone once gunicorn stops."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            pids = [row[0] for row in cursor.fetchall()]
+        for pid in pids:
+            seconds = _own_cpu_seconds(pid)
+            self._backend_cpu[pid] = max(self._backend_cpu.get(pid, 0.0), seconds)
 
     def _bare(self) -> dict:
         import psycopg
@@ -732,6 +769,25 @@ def _peak_rss(pid: int) -> dict:
             text = (task / "children").read_text().split()
             children.extend(int(c) for c in text)
     return {"main": hwm(pid), "children": [hwm(c) for c in children]}
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children (gunicorn's or Celery's workers),
+    read while they run."""
+    children = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children.extend(int(c) for c in (task / "children").read_text().split())
+    return _own_cpu_seconds(pid) + sum(_own_cpu_seconds(c) for c in children)
 
 
 def _wait_drained(redis_url: str, timeout: float) -> None:
