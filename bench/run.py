@@ -229,33 +229,39 @@ class Bench:
             topics = _options(_get(port, "/ky/appeal/")[2], "topic")
             for _n in range(self.args.workers * 3):  # every worker loads its templates
                 _get(port, "/ky/appeal/")
-            # CPU so far (start-up, warm-up), taken off the figures per submission.
-            web_before = _cpu_seconds(gunicorn.pid)
-            worker_before = _cpu_seconds(worker.pid)
-            self._sample_backends()
-            backends_before = dict(self._backend_cpu)
+            before = {}
+
+            def ready() -> None:
+                # CPU so far (start-up, warm-up, each client's GET of the form),
+                # taken off the figures per submission.
+                before["web"] = _cpu_seconds(gunicorn.pid)
+                before["worker"] = _cpu_seconds(worker.pid)
+                self._sample_backends()
+                before["database"] = sum(self._backend_cpu.values())
+
             load = asyncio.run(
                 _load(
                     port,
                     clients=self.args.clients,
                     duration=self.args.duration,
                     form=_portal_form(topics),
+                    on_ready=ready,
                 )
             )
             rss = _peak_rss(gunicorn.pid) if memory else {}
             worker_rss = _peak_rss(worker.pid) if memory else {}
-            web_cpu = _cpu_seconds(gunicorn.pid) - web_before
+            web_cpu = _cpu_seconds(gunicorn.pid) - before["web"]
             self._sample_backends()  # the web's connections end with gunicorn
         finally:
             _stop(gunicorn)
         with contextlib.suppress(Exception):
             _wait_drained(self.env["CELERY_BROKER_URL"], timeout=60)
-        # What one submission cost in CPU, each side: the web workers (with each
-        # client's one GET of the form), the Celery worker (sending the receipt) and
-        # this database's PostgreSQL backends, from before the load to the drain.
-        worker_cpu = _cpu_seconds(worker.pid) - worker_before
+        # What one submission cost in CPU, each side: the web workers, the Celery
+        # worker (sending the receipt) and this database's PostgreSQL backends, from
+        # the first POST to the drain of the receipts.
+        worker_cpu = _cpu_seconds(worker.pid) - before["worker"]
         self._sample_backends()
-        database_cpu = sum(self._backend_cpu.values()) - sum(backends_before.values())
+        database_cpu = sum(self._backend_cpu.values()) - before["database"]
         bare = self._bare()
         _stop(worker)
         print(f"  statuses: portal {load['statuses']}, bare {bare['statuses']}")
@@ -878,9 +884,12 @@ async def _request(port: int, method: str, path: str, headers: dict, body=b""):
     return int(head[1]) if len(head) > 1 else 0, data
 
 
-async def _load(port, *, clients, duration, form, path="/ky/appeal/", csrf=True):
+async def _load(
+    port, *, clients, duration, form, path="/ky/appeal/", csrf=True, on_ready=None
+):
     """`clients` citizens, each with its own CSRF cookie and token, POST the form
-    back to back for `duration` seconds (a new submission key each time)."""
+    back to back for `duration` seconds (a new submission key each time);
+    `on_ready()` is called once every client has its token, before the first POST."""
     origin = f"https://127.0.0.1:{port}"
     sessions = []
     for _n in range(clients):
@@ -890,6 +899,8 @@ async def _load(port, *, clients, duration, form, path="/ky/appeal/", csrf=True)
             sessions.append((cookies["csrftoken"], token))
         else:
             sessions.append(("", ""))
+    if on_ready is not None:
+        on_ready()
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     counter = iter(range(10**9))
