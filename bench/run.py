@@ -900,7 +900,7 @@ async def _load(
         else:
             sessions.append(("", ""))
     if on_ready is not None:
-        on_ready()
+        await asyncio.to_thread(on_ready)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     counter = iter(range(10**9))
