@@ -42,5 +42,4 @@ def staff(request: HttpRequest) -> dict:
         except NoReverseMatch:
             continue
         items.append({"url": url, "label": label, "current": request.path == url})
-    memberships = user.memberships.select_related("agency").order_by("agency__code")
-    return {"staff_menu": items, "staff_memberships": memberships}
+    return {"staff_menu": items, "staff_memberships": permissions.memberships_of(user)}

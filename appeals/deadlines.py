@@ -48,7 +48,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple, Protocol
@@ -134,6 +136,11 @@ def is_working_day(day: dt.date, calendar: Calendar | None = None) -> bool:
         return True
     if day in calendar.extra_days_off:
         return False
+    return _is_public_working_day(day, calendar)
+
+
+def _is_public_working_day(day: dt.date, calendar: Calendar) -> bool:
+    """Working day by weekends and the public calendar alone (no admin's entries)."""
     year = calendar.public_holidays(day.year)
     if day.weekday() >= 5:  # Saturday, Sunday
         return day in year.working_weekends
@@ -171,10 +178,38 @@ def working_days_between(
         return -working_days_between(b, a, calendar)
     if calendar is None:
         calendar = default_calendar()
-    count, day = 0, a
-    while day < b:
-        day += ONE_DAY
-        count += is_working_day(day, calendar)
+    return _working_days_between(a, b, calendar)
+
+
+@lru_cache(maxsize=4096)
+def _working_days_between(a: dt.date, b: dt.date, calendar: Calendar) -> int:
+    # Cached by value (a Calendar is frozen): the inbox asks for the same few due
+    # dates on every page.
+    #
+    # Counted, not walked day by day (the inbox shows it for every row): the weekdays
+    # in (a, b], then the exceptions inside the span — public holidays on weekdays,
+    # weekend days worked, and the admin's entries, which win over both.
+    weeks, rest = divmod((b - a).days, 7)
+    first = a.weekday()
+    count = weeks * 5 + sum((first + n) % 7 < 5 for n in range(1, rest + 1))
+    for year in range(a.year, b.year + 1):
+        public = calendar.public_holidays(year)
+        count -= sum(
+            1
+            for day in public.days_off
+            if day.year == year and a < day <= b and day.weekday() < 5
+        )
+        count += sum(
+            1
+            for day in public.working_weekends
+            if day.year == year and a < day <= b and day.weekday() >= 5
+        )
+    for day in calendar.extra_working_days:
+        if a < day <= b and not _is_public_working_day(day, calendar):
+            count += 1
+    for day in calendar.extra_days_off:
+        if a < day <= b and _is_public_working_day(day, calendar):
+            count -= 1
     return count
 
 
@@ -283,11 +318,28 @@ class _Loaded(NamedTuple):
 
 
 _loaded: _Loaded | None = None
+# Inside `one_calendar()`: the calendar read first, reused by every later call (a
+# list, empty until then), so a page that shows fifty due dates asks the cache once.
+_held: ContextVar[list[Calendar] | None] = ContextVar("held_calendar", default=None)
+
+
+@contextmanager
+def one_calendar() -> Iterator[None]:
+    """Within the block, `default_calendar()` checks the edition mark once: one
+    request or render sees one calendar, whatever changes meanwhile."""
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 def default_calendar() -> Calendar:
     """The Kyrgyz calendar with the admin's CalendarDay entries, cached (see above)."""
     global _loaded
+    held = _held.get()
+    if held:
+        return held[0]
     edition = _current_edition()
     loaded = _loaded
     if (
@@ -295,9 +347,12 @@ def default_calendar() -> Calendar:
         and loaded.edition == edition
         and time.monotonic() - loaded.at < MAX_AGE
     ):
-        return loaded.calendar
-    calendar = load_calendar()
-    _loaded = _Loaded(edition, time.monotonic(), calendar)
+        calendar = loaded.calendar
+    else:
+        calendar = load_calendar()
+        _loaded = _Loaded(edition, time.monotonic(), calendar)
+    if held is not None:
+        held.append(calendar)
     return calendar
 
 
@@ -318,6 +373,9 @@ def clear_calendar_cache() -> None:
     """Forget this process's calendar and, once committed, tell the other processes."""
     global _loaded
     _loaded = None
+    held = _held.get()
+    if held:
+        held.clear()
     transaction.on_commit(
         lambda: cache.set(CALENDAR_EDITION_KEY, uuid.uuid4().hex, timeout=None)
     )

@@ -385,6 +385,18 @@ class Appeal(TimeStampedModel):
             Outcome.NOT_SUPPORTED,
         )
 
+    # Django's get_FOO_display builds a dict of every choice on each call, hashing
+    # (so translating) every label; the inbox and the journal call these per row.
+    def get_status_display(self) -> str:
+        return str(_STATUS_LABELS.get(self.status, self.status))
+
+    def get_kind_display(self) -> str:
+        return str(_KIND_LABELS.get(self.kind, self.kind))
+
+
+_STATUS_LABELS = dict(Status.choices)  # value -> lazy label, translated when shown
+_KIND_LABELS = dict(Kind.choices)
+
 
 class Event(models.Model):
     """One step of an appeal's history: who did what, when."""

@@ -12,14 +12,43 @@ from agencies.models import Agency, Membership
 Role = Membership.Role
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Membership]:
+    """The user's memberships with their agencies, by agency code: read once per user
+    object, and a request's user lives as long as the request. For reading pages
+    (menus, roles, the inbox); services, which decide a write under a lock, ask the
+    database afresh (`is_member`)."""
     if not user.is_authenticated or not user.is_active:
-        return set()
-    cached = getattr(user, "_portal_roles", None)
+        return []
+    cached = getattr(user, "_portal_memberships", None)
     if cached is None:
-        cached = set(user.memberships.values_list("role", flat=True))
-        user._portal_roles = cached
+        cached = list(
+            Membership.objects.filter(user=user)
+            .select_related("agency")
+            .order_by("agency__code", "pk")
+        )
+        user._portal_memberships = cached
     return cached
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    return {membership.role for membership in memberships_of(user)}
+
+
+def holds_role(user: AbstractBaseUser | AnonymousUser, agency_id, *roles: str) -> bool:
+    """`is_member` from the memberships read for this request (`memberships_of`)."""
+    roles = roles or tuple(Role.values)
+    return any(
+        m.agency_id == agency_id and m.role in roles for m in memberships_of(user)
+    )
+
+
+def agencies_holding(user: AbstractBaseUser, *roles: str) -> list[Agency]:
+    """`agencies_with_role` from the memberships read for this request, by code."""
+    agencies = {}
+    for membership in memberships_of(user):
+        if membership.role in roles:
+            agencies.setdefault(membership.agency_id, membership.agency)
+    return list(agencies.values())
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:

@@ -168,6 +168,7 @@ class Bench:
         self.scale = f"{samples['appeals']:,} appeals"
         self.results: list[dict] = []
         self.today = dt.date.fromisoformat(samples["today"])
+        self._backend_cpu: dict[int, float] = {}
 
     def add(self, name, value, unit, *, target=None, reference=None) -> None:
         entry = {
@@ -228,21 +229,40 @@ class Bench:
             topics = _options(_get(port, "/ky/appeal/")[2], "topic")
             for _n in range(self.args.workers * 3):  # every worker loads its templates
                 _get(port, "/ky/appeal/")
+            before = {}
+
+            def ready() -> None:
+                # CPU so far (start-up, warm-up, each client's GET of the form),
+                # taken off the figures per submission.
+                before["web"] = _cpu_seconds(gunicorn.pid)
+                before["worker"] = _cpu_seconds(worker.pid)
+                self._sample_backends()
+                before["database"] = sum(self._backend_cpu.values())
+
             load = asyncio.run(
                 _load(
                     port,
                     clients=self.args.clients,
                     duration=self.args.duration,
                     form=_portal_form(topics),
+                    on_ready=ready,
                 )
             )
             rss = _peak_rss(gunicorn.pid) if memory else {}
             worker_rss = _peak_rss(worker.pid) if memory else {}
+            web_cpu = _cpu_seconds(gunicorn.pid) - before["web"]
+            self._sample_backends()  # the web's connections end with gunicorn
         finally:
             _stop(gunicorn)
-        bare = self._bare()
         with contextlib.suppress(Exception):
             _wait_drained(self.env["CELERY_BROKER_URL"], timeout=60)
+        # What one submission cost in CPU, each side: the web workers, the Celery
+        # worker (sending the receipt) and this database's PostgreSQL backends, from
+        # the first POST to the drain of the receipts.
+        worker_cpu = _cpu_seconds(worker.pid) - before["worker"]
+        self._sample_backends()
+        database_cpu = sum(self._backend_cpu.values()) - before["database"]
+        bare = self._bare()
         _stop(worker)
         print(f"  statuses: portal {load['statuses']}, bare {bare['statuses']}")
         self.add(
@@ -256,6 +276,13 @@ class Bench:
         self.add("submissions: p95", load["p95"], "ms", reference=bare["p95"])
         self.add("submissions: errors", load["errors"], "requests", target="0")
         self.add("submissions: accepted", load["ok"], "appeals")
+        accepted = max(load["ok"], 1)
+        for side, seconds in (
+            ("web workers", web_cpu),
+            ("Celery worker", worker_cpu),
+            ("PostgreSQL", database_cpu),
+        ):
+            self.add(f"submissions: CPU each, {side}", seconds / accepted * 1000, "ms")
         if memory:
             self.add(
                 "memory: web process peak RSS",
@@ -268,6 +295,22 @@ class Bench:
                 max([worker_rss.get("main", 0), *worker_rss.get("children", [])]),
                 "MiB",
             )
+
+    def _sample_backends(self) -> None:
+        """CPU seconds so far of each PostgreSQL backend connected to this database
+        (but this process's own), kept by process id: a backend's figure only grows,
+        and the web's connections are gone once gunicorn stops."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            pids = [row[0] for row in cursor.fetchall()]
+        for pid in pids:
+            seconds = _own_cpu_seconds(pid)
+            self._backend_cpu[pid] = max(self._backend_cpu.get(pid, 0.0), seconds)
 
     def _bare(self) -> dict:
         import psycopg
@@ -340,23 +383,7 @@ class Bench:
     # --- (c) inbox, (d) journal -----------------------------------------------------
 
     def _staff_client(self, username: str):
-        from django.contrib.auth import get_user_model
-        from django.test import Client
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        user = get_user_model().objects.get(username=username)
-        client = Client()
-        client.force_login(user)
-        # Heads and controllers pass the second factor (appeals.two_factor): the
-        # session is marked as after the code step, with a device of the bench's own.
-        device, _ = TOTPDevice.objects.get_or_create(
-            user=user, name="bench", defaults={"confirmed": True}
-        )
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
+        return staff_client(username)
 
     def _pages(self, client, path: str, params: dict) -> list[float]:
         times = []
@@ -386,25 +413,8 @@ class Bench:
             self.add(
                 f"inbox: {tab}, first page p95", _ms(times, 0.95), "ms", target="<= 50"
             )
-        # A deep page: the cursor of a row four fifths down the in-progress list.
-        rows = _one(
-            connection,
-            "SELECT count(*) FROM appeals_appeal a WHERE status = 'in_progress' AND "
-            "EXISTS (SELECT 1 FROM appeals_assignment s WHERE s.appeal_id = a.id "
-            "AND s.agency_id = %s AND s.is_active)",
-            [agency],
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT registered_at, id FROM appeals_appeal a "
-                "WHERE status = 'in_progress' AND EXISTS (SELECT 1 FROM "
-                "appeals_assignment s WHERE s.appeal_id = a.id AND s.agency_id = %s "
-                "AND s.is_active) ORDER BY registered_at, id OFFSET %s LIMIT 1",
-                [agency, max(0, rows * 4 // 5)],
-            )
-            found = cursor.fetchone()
-        if found:
-            after = f"t{found[0].isoformat()}~{found[1]}"
+        rows, after = deep_inbox_cursor(connection, agency)
+        if after:
             times = self._pages(
                 client,
                 "/ky/staff/inbox/",
@@ -640,6 +650,49 @@ class Bench:
         self.add("memory: import peak RSS", usage.ru_maxrss / 1024, "MiB")
 
 
+def staff_client(username: str):
+    """A test client logged in as `username`, past the second factor."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = get_user_model().objects.get(username=username)
+    client = Client()
+    client.force_login(user)
+    # Heads and controllers pass the second factor (appeals.two_factor): the
+    # session is marked as after the code step, with a device of the bench's own.
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def deep_inbox_cursor(connection, agency: int) -> tuple[int, str | None]:
+    """The in-progress rows of the agency's inbox and the cursor of a row four fifths
+    down the list (a deep page), or None when there are none."""
+    rows = _one(
+        connection,
+        "SELECT count(*) FROM appeals_appeal a WHERE status = 'in_progress' AND "
+        "EXISTS (SELECT 1 FROM appeals_assignment s WHERE s.appeal_id = a.id "
+        "AND s.agency_id = %s AND s.is_active)",
+        [agency],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT registered_at, id FROM appeals_appeal a "
+            "WHERE status = 'in_progress' AND EXISTS (SELECT 1 FROM "
+            "appeals_assignment s WHERE s.appeal_id = a.id AND s.agency_id = %s "
+            "AND s.is_active) ORDER BY registered_at, id OFFSET %s LIMIT 1",
+            [agency, max(0, rows * 4 // 5)],
+        )
+        found = cursor.fetchone()
+    return rows, (f"t{found[0].isoformat()}~{found[1]}" if found else None)
+
+
 # --- Processes --------------------------------------------------------------------
 
 
@@ -722,6 +775,25 @@ def _peak_rss(pid: int) -> dict:
             text = (task / "children").read_text().split()
             children.extend(int(c) for c in text)
     return {"main": hwm(pid), "children": [hwm(c) for c in children]}
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children (gunicorn's or Celery's workers),
+    read while they run."""
+    children = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children.extend(int(c) for c in (task / "children").read_text().split())
+    return _own_cpu_seconds(pid) + sum(_own_cpu_seconds(c) for c in children)
 
 
 def _wait_drained(redis_url: str, timeout: float) -> None:
@@ -812,9 +884,12 @@ async def _request(port: int, method: str, path: str, headers: dict, body=b""):
     return int(head[1]) if len(head) > 1 else 0, data
 
 
-async def _load(port, *, clients, duration, form, path="/ky/appeal/", csrf=True):
+async def _load(
+    port, *, clients, duration, form, path="/ky/appeal/", csrf=True, on_ready=None
+):
     """`clients` citizens, each with its own CSRF cookie and token, POST the form
-    back to back for `duration` seconds (a new submission key each time)."""
+    back to back for `duration` seconds (a new submission key each time);
+    `on_ready()` is called once every client has its token, before the first POST."""
     origin = f"https://127.0.0.1:{port}"
     sessions = []
     for _n in range(clients):
@@ -824,6 +899,8 @@ async def _load(port, *, clients, duration, form, path="/ky/appeal/", csrf=True)
             sessions.append((cookies["csrftoken"], token))
         else:
             sessions.append(("", ""))
+    if on_ready is not None:
+        await asyncio.to_thread(on_ready)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     counter = iter(range(10**9))

@@ -45,6 +45,9 @@ def hit(scope: str, subject: str, *, limit: int, window: int) -> bool:
 
 def _hit(scope: str, subject: str, *, limit: int, window: int) -> bool:
     key = _key(scope, subject)
+    count_in_window = getattr(cache, "count_in_window", None)  # portal.cache
+    if count_in_window is not None:
+        return count_in_window(key, window) <= limit
     if cache.add(key, 1, timeout=window):
         return True
     try:

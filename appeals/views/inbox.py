@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from agencies.models import Membership, Topic
 from portal.ratelimit import client_id
 
-from .. import permissions, selectors, services
+from .. import deadlines, permissions, selectors, services
 from ..forms import AnswerForm, AssignForm, CommentForm, ContributionForm, ReturnForm
 from ..models import Answer, Appeal, Assignment, Kind
 
@@ -24,14 +24,12 @@ WORK_ROLES = (Role.HEAD, Role.EXECUTOR)
 @permissions.role_required(*WORK_ROLES)
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    agencies = list(
-        permissions.agencies_with_role(request.user, *WORK_ROLES).order_by("code")
-    )
+    agencies = permissions.agencies_holding(request.user, *WORK_ROLES)
     agency = next(
         (a for a in agencies if a.slug == request.GET.get("agency")), agencies[0]
     )
     # A head distributes the new ones; an executor starts with their own work.
-    is_head = permissions.is_member(request.user, agency.pk, Role.HEAD)
+    is_head = permissions.holds_role(request.user, agency.pk, Role.HEAD)
     tab = request.GET.get("tab", "new" if is_head else "in_progress")
     if tab not in selectors.INBOX_TABS:
         tab = "new"
@@ -51,23 +49,25 @@ def inbox(request: HttpRequest) -> HttpResponse:
         after=request.GET.get("after"),
         size=50,
     )
-    return render(
-        request,
-        "staff/inbox.html",
-        {
-            "agency": agency,
-            "agencies": agencies,
-            "tab": tab,
-            "tabs": selectors.INBOX_TABS,
-            "counts": selectors.inbox_counts(
-                user=request.user, agency=agency, filters=filters
-            ),
-            "page": page,
-            "filters": filters,
-            "kinds": Kind.choices,
-            "topics": Topic.objects.filter(is_active=True),
-        },
-    )
+    # Every row shows its working days left: one calendar for the page.
+    with deadlines.one_calendar():
+        return render(
+            request,
+            "staff/inbox.html",
+            {
+                "agency": agency,
+                "agencies": agencies,
+                "tab": tab,
+                "tabs": selectors.INBOX_TABS,
+                "counts": selectors.inbox_counts(
+                    user=request.user, agency=agency, filters=filters
+                ),
+                "page": page,
+                "filters": filters,
+                "kinds": Kind.choices,
+                "topics": Topic.objects.filter(is_active=True),
+            },
+        )
 
 
 DONE_MESSAGES = {

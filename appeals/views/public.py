@@ -68,7 +68,9 @@ def filing_page(
         )
         upload_errors = _stage_files(request, key)
         if form.is_valid() and not upload_errors:
-            already = Appeal.objects.filter(submission_key=key).first()
+            already = next(
+                iter(Appeal.objects.filter(submission_key=key).order_by()[:1]), None
+            )
             if already is not None:  # sent again: the first one's receipt, no count
                 return on_sent(
                     request,
@@ -181,7 +183,7 @@ def _remember_tracked(request: HttpRequest, tracking: str) -> None:
 @never_cache
 @require_GET
 def appeal_sent(request: HttpRequest, tracking_number: str) -> HttpResponse:
-    appeal = Appeal.objects.filter(tracking_number=tracking_number).first()
+    appeal = selectors.appeal_by_tracking_number(tracking_number)
     if appeal is None:
         raise Http404
     code = _receipts(request).get(tracking_number)
@@ -272,10 +274,8 @@ def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
     if not _is_tracked(request, tracking_number):
         messages.info(request, _("Enter the access code to open this appeal."))
         return redirect(f"{_track_url()}?number={tracking_number}")
-    appeal = (
-        Appeal.objects.select_related("addressee", "topic", "lead_agency")
-        .filter(tracking_number=tracking_number)
-        .first()
+    appeal = selectors.appeal_by_tracking_number(
+        tracking_number, "addressee", "lead_agency"
     )
     if appeal is None:
         raise Http404
@@ -303,7 +303,7 @@ def _status_page(request, appeal, *, rating_form=None, re_review_form=None, stat
 def _tracked_appeal(request: HttpRequest, tracking_number: str) -> Appeal:
     if not _is_tracked(request, tracking_number):
         raise Http404
-    appeal = Appeal.objects.filter(tracking_number=tracking_number).first()
+    appeal = selectors.appeal_by_tracking_number(tracking_number)
     if appeal is None:
         raise Http404
     return appeal

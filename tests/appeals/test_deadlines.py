@@ -137,6 +137,35 @@ def test_working_days_between_is_antisymmetric(case, offset):
 
 
 @property_settings
+@given(day_and_calendar(), st.integers(min_value=-800, max_value=800))
+def test_working_days_between_counts_the_working_days_one_by_one(case, offset):
+    # The count is arithmetic (weeks, then the exceptions in the span); it must equal
+    # walking the span day by day, across years and around the admin's entries.
+    a, calendar = case
+    b = a + dt.timedelta(days=offset)
+    low, high = sorted((a, b))
+    walked = sum(
+        is_working_day(low + dt.timedelta(days=n), calendar)
+        for n in range(1, (high - low).days + 1)
+    )
+    assert working_days_between(a, b, calendar) == (walked if b >= a else -walked)
+
+
+def test_working_days_between_ignores_a_public_calendar_s_days_of_other_years():
+    # A public calendar may list days of several years (kyrgyz_public_holidays reads
+    # the next year for transfers); only the asked year's count.
+    def both_years(year):
+        return deadlines.YearHolidays(
+            days_off=frozenset({D(2025, 12, 31), D(2026, 1, 2)}),
+            working_weekends=frozenset(),
+        )
+
+    calendar = Calendar(public_holidays=both_years)
+    # After Monday 2025-12-29 up to Monday 2026-01-05: five weekdays, two of them off.
+    assert working_days_between(D(2025, 12, 29), D(2026, 1, 5), calendar) == 3
+
+
+@property_settings
 @given(day_and_calendar(), st.integers(-40, 40), st.integers(-40, 40))
 def test_working_days_between_adds_up_over_consecutive_spans(case, i, j):
     a, calendar = case
@@ -467,6 +496,23 @@ class TestCalendarEntries:
         assert deadlines.default_calendar() is stale
         cache.set(deadlines.CALENDAR_EDITION_KEY, "another process's edition")
         assert saturday in deadlines.default_calendar().extra_working_days
+
+    def test_one_calendar_reads_the_edition_once_for_a_whole_page(self):
+        first = deadlines.default_calendar()
+        with deadlines.one_calendar():
+            assert deadlines.default_calendar() is first
+            cache.set(deadlines.CALENDAR_EDITION_KEY, "another process's edition")
+            assert deadlines.default_calendar() is first  # the page stays consistent
+        assert deadlines.default_calendar() is not first  # the next one reloads
+
+    def test_a_change_within_one_calendar_is_seen_at_once(self):
+        wednesday = D(2026, 3, 11)
+        with deadlines.one_calendar():
+            assert is_working_day(wednesday)
+            CalendarDay.objects.create(
+                day=wednesday, kind=CalendarDay.Kind.DAY_OFF, reason_en="test"
+            )
+            assert not is_working_day(wednesday)
 
     def test_an_entry_reads_as_its_day_and_kind(self):
         entry = CalendarDay.objects.create(

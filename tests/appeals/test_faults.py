@@ -328,7 +328,7 @@ def test_appeal_filed_while_redis_is_down_is_saved_and_its_receipt_sent_once_bac
     # 1. Redis, the broker and the cache alike, is down: the citizen sends the form.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisCache",
             "LOCATION": broker,
         }
     }

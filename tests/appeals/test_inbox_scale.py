@@ -123,3 +123,34 @@ def test_pages_merge_lead_and_co_executed_in_registration_order(people, health, 
             break
         after = page.next_cursor
     assert seen == [appeal.pk for appeal in appeals]
+
+
+def test_the_inbox_page_costs_the_same_queries_and_cache_reads_however_many_rows(
+    client, people, health, labour, django_assert_num_queries, monkeypatch
+):
+    # Session, user, second-factor device, memberships (read once for the menu, the
+    # agency list and every role check), the page's two parts, the counts' two
+    # aggregates, the topics of the filter: nine, with 1 row or 12. The working days
+    # left of every row come from one calendar, so one edition look-up in the cache.
+    from appeals import deadlines
+    from tests.helpers import login_staff
+
+    login_staff(client, people["head"])
+    edition_reads = []
+    current = deadlines._current_edition
+    monkeypatch.setattr(
+        deadlines,
+        "_current_edition",
+        lambda: edition_reads.append(1) or current(),
+    )
+    _routed(people, lead=health)
+    for rows, more in ((1, 0), (12, 11)):
+        for n in range(more):  # led and co-executed ones
+            lead, co = (health, []) if n % 2 else (labour, [health])
+            _routed(people, lead=lead, co=co)
+        edition_reads.clear()
+        with django_assert_num_queries(9):
+            response = client.get("/en/staff/inbox/", {"tab": "new"})
+        assert response.status_code == 200
+        assert response.content.count(b'href="/en/staff/inbox/') >= rows
+        assert len(edition_reads) == 1

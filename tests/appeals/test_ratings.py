@@ -1,6 +1,7 @@
 """The citizen rates the answer and may ask for a re-review: who, when, how often."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -174,3 +175,26 @@ def test_only_a_visitor_with_the_code_may_rate(client, answered):
     )
     assert response.status_code == 404
     assert not Rating.objects.exists()
+
+
+def test_the_rating_form_is_shown_in_each_language_and_keeps_a_wrong_entry(
+    client, answered
+):
+    # The empty forms' fields are rendered once per language and process (a fragment
+    # cache); a form sent back with errors is rendered with what the citizen wrote.
+    _track(client, answered)
+    page = f"/{{}}/track/{answered.tracking_number}/"
+    for _twice in range(2):
+        assert "How do you rate the answer?" in client.get(page.format("en")).text
+        assert "Как Вы оцениваете ответ?" in client.get(page.format("ru")).text
+    response = client.post(
+        f"/en/track/{answered.tracking_number}/rate/",
+        {"addressed": "0", "comment": "Nobody read my letter."},
+    )
+    assert response.status_code == 400
+    assert 'id="id_score_errors"' in response.text
+    assert "Nobody read my letter.</textarea>" in response.text
+    assert re.search(
+        r'<input[^>]*value="0"[^>]*id="id_addressed_1"[^>]*checked', response.text
+    )
+    assert 'id="id_score_errors"' not in client.get(page.format("en")).text

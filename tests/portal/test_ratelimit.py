@@ -23,7 +23,7 @@ def _closed_port() -> int:
 def test_a_submission_is_saved_when_the_cache_is_down(settings, client):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
         }
     }
@@ -36,3 +36,31 @@ def test_a_submission_is_saved_when_the_cache_is_down(settings, client):
     response = client.post("/en/appeal/", _form_data(topic))
     assert response.status_code == 302
     assert Appeal.objects.count() == 1
+
+
+def _redis_cache():
+    from django.core.cache import cache
+
+    if not hasattr(cache, "count_in_window"):
+        pytest.skip("needs the portal's Redis cache (REDIS_URL)")
+    return cache
+
+
+def test_the_window_starts_at_the_first_attempt_and_later_ones_do_not_extend_it():
+    cache = _redis_cache()
+    assert ratelimit.hit("test", "window", limit=5, window=100)
+    key = cache.make_and_validate_key(ratelimit._key("test", "window"))
+    client = cache._cache.get_client(write=True)
+    assert 90 < client.ttl(key) <= 100
+    client.expire(key, 40)  # as if a minute had passed
+    assert ratelimit.hit("test", "window", limit=5, window=100)
+    assert 0 < client.ttl(key) <= 40
+    # The count reads back through the cache, as `exceeded` reads it.
+    assert cache.get(ratelimit._key("test", "window")) == 2
+    assert not ratelimit.exceeded("test", "window", limit=3)
+    assert ratelimit.exceeded("test", "window", limit=2)
+
+
+def test_the_cache_keeps_one_redis_client_per_connection_pool():
+    cache = _redis_cache()
+    assert cache._cache.get_client() is cache._cache.get_client(write=True)
