@@ -204,6 +204,13 @@ def main() -> int:
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--chunk", type=int, default=20_000, help="appeals per write")
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes generating years in parallel, and connections building the "
+        "indexes (default: the number of cores)",
+    )
+    parser.add_argument(
         "--rollup-triggers",
         action="store_true",
         help="let the intake rollup's triggers fire during the COPY instead of "
@@ -267,11 +274,12 @@ def main() -> int:
         chunk=args.chunk,
         progress=not args.no_progress,
         triggers=args.rollup_triggers,
+        jobs=args.jobs,
     )
     timings["copy"] = time.monotonic() - mark
 
     mark = time.monotonic()
-    _restore_secondary(url, schema)
+    _restore_secondary(url, schema, jobs=args.jobs)
     timings["recreate indexes and keys"] = time.monotonic() - mark
 
     if not args.rollup_triggers:
@@ -491,25 +499,55 @@ def _drop_secondary(url: str) -> dict:
     return schema
 
 
-def _restore_secondary(url: str, schema: dict) -> None:
+def _restore_secondary(url: str, schema: dict, *, jobs: int = 1) -> None:
+    import concurrent.futures
+
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as connection:
+    def session():
+        connection = psycopg.connect(url, autocommit=True)
         connection.execute("SET maintenance_work_mem = '1GB'")
-        connection.execute("SET max_parallel_maintenance_workers = 2")
-        # Unique constraints first, then the other indexes, foreign keys last: each
-        # key is checked in one pass over the table, not row by row during the load.
-        ordered = sorted(schema["constraints"], key=lambda row: row[2] == "f")
+        # Builds in parallel sessions each take a core; one session alone may use
+        # parallel workers for its b-trees (GIN builds are never parallel in PG 15).
+        workers = 2 if jobs <= 1 else 0
+        connection.execute(f"SET max_parallel_maintenance_workers = {workers}")
+        return connection
+
+    # Unique constraints first (ALTER TABLE locks its table), then the other indexes
+    # in `jobs` sessions at once (CREATE INDEX only takes a SHARE lock), the GIN
+    # indexes (the longest builds) first; foreign keys last, one at a time: each key
+    # is checked in one pass over the table, not row by row during the load.
+    ordered = sorted(schema["constraints"], key=lambda row: row[2] == "f")
+    with session() as connection:
         for name, table, kind, definition in ordered:
             if kind == "u":
+                print(f"  unique     {name}", flush=True)
                 connection.execute(
                     f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
                 )
-        for name, definition, _table in schema["indexes"]:
-            print(f"  index      {name}", flush=True)
-            connection.execute(definition)
+    indexes = sorted(schema["indexes"], key=lambda row: " USING gin " not in row[1])
+    queue = list(reversed(indexes))
+
+    def build() -> None:
+        with session() as connection:
+            while True:
+                try:
+                    name, definition, _table = queue.pop()
+                except IndexError:
+                    return
+                mark = time.monotonic()
+                connection.execute(definition)
+                print(
+                    f"  index      {name} ({time.monotonic() - mark:.0f} s)", flush=True
+                )
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        for future in [pool.submit(build) for _ in range(max(1, jobs))]:
+            future.result()
+    with session() as connection:
         for name, table, kind, definition in ordered:
             if kind == "f":
+                print(f"  key        {name}", flush=True)
                 connection.execute(
                     f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
                 )
@@ -574,6 +612,7 @@ class Generator:
             dt.datetime.now(BISHKEK),
             dt.datetime.combine(today, dt.time(23, 59), BISHKEK),
         )
+        self.seed = seed
         self.rng = random.Random(seed)
         self.secret = secret.encode()
         self.start = today - dt.timedelta(days=max(1, round(years * 365.25)) - 1)
@@ -627,16 +666,16 @@ class Generator:
         normal = code.replace("-", "")
         return hmac.new(self.secret, normal.encode(), hashlib.sha256).hexdigest()
 
-    def load(self, url: str, *, chunk: int, progress: bool, triggers: bool) -> dict:
-        import psycopg
+    def load(
+        self, url: str, *, chunk: int, progress: bool, triggers: bool, jobs: int
+    ) -> dict:
+        """Write every appeal, a calendar year at a time, in `jobs` processes.
 
-        columns = {
-            "appeals_appeal": APPEAL_COLUMNS,
-            "appeals_event": ("id", "appeal_id", "type", "actor_id", "at", "data", "is_public"),
-            "appeals_assignment": ASSIGNMENT_COLUMNS,
-            "appeals_answer": ANSWER_COLUMNS,
-            "appeals_rating": RATING_COLUMNS,
-        }  # fmt: skip
+        Years are independent: registration numbers restart each year, and each
+        year's ids start at a base computed from its first appeal's id (an appeal has
+        at most six events and one assignment, answer and rating), so the same seed
+        gives the same rows whatever the number of processes."""
+        slices = self._slices()
         bar = None
         if progress:
             from tqdm import tqdm
@@ -644,6 +683,79 @@ class Generator:
             bar = tqdm(
                 total=self.total, unit=" appeals", unit_scale=True, smoothing=0.1
             )
+        options = {"url": url, "chunk": chunk, "triggers": triggers}
+        if jobs <= 1:
+            results = [
+                self._load_slice(index, first, days, report=bar.update if bar else None, **options)
+                for index, (first, days) in enumerate(slices)
+            ]  # fmt: skip
+        else:
+            results = self._load_parallel(slices, jobs=jobs, bar=bar, options=options)
+        if bar:
+            bar.close()
+        self.counters, self.samples = {}, []
+        self.counts = dict.fromkeys(LOADED_TABLES, 0)
+        for counters, samples, counts in results:
+            self.counters.update(counters)
+            self.samples.extend(samples)
+            for table, count in counts.items():
+                self.counts[table] += count
+        del self.samples[2000:]
+        return self.counts
+
+    def _slices(self) -> list[tuple[int, list[tuple[dt.date, int]]]]:
+        """(id of the first appeal, [(day, appeals)]) for each calendar year."""
+        slices: list[tuple[int, list]] = []
+        first = 1
+        for day, count in self._days():
+            if not slices or slices[-1][1][0][0].year != day.year:
+                slices.append((first, []))
+            slices[-1][1].append((day, count))
+            first += count
+        return slices
+
+    def _load_parallel(self, slices, *, jobs: int, bar, options: dict) -> list:
+        import concurrent.futures
+        import multiprocessing
+        import queue
+
+        context = multiprocessing.get_context("fork")
+        progress = context.Queue()
+        global _FORKED
+        _FORKED = (self, progress, options)
+        # The largest years first, so that the last one to finish is a small one.
+        order = sorted(range(len(slices)), key=lambda i: -len(slices[i][1]))
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            futures = {
+                pool.submit(_load_forked, index, *slices[index]): index
+                for index in order
+            }
+            pending = set(futures)
+            while pending:
+                done, pending = concurrent.futures.wait(pending, timeout=0.5)
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        count = progress.get_nowait()
+                        if bar:
+                            bar.update(count)
+            results = {futures[f]: f.result() for f in futures}
+        return [results[index] for index in range(len(slices))]
+
+    def _load_slice(self, index, first, days, *, url, chunk, triggers, report) -> tuple:
+        import psycopg
+
+        self.rng.seed(self.seed * 1000 + index)
+        self.counters, self.samples = {}, []
+        self.counts = dict.fromkeys(LOADED_TABLES, 0)
+        self.ids = {"event": (first - 1) * 6, "assignment": first - 1,
+                    "answer": first - 1, "rating": first - 1}  # fmt: skip
+        columns = {
+            "appeals_appeal": APPEAL_COLUMNS,
+            "appeals_event": ("id", "appeal_id", "type", "actor_id", "at", "data", "is_public"),
+            "appeals_assignment": ASSIGNMENT_COLUMNS,
+            "appeals_answer": ANSWER_COLUMNS,
+            "appeals_rating": RATING_COLUMNS,
+        }  # fmt: skip
         with contextlib.ExitStack() as stack:
             copies = {}
             for table, names in columns.items():
@@ -656,23 +768,22 @@ class Generator:
                     cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN")
                 )
             buffers = {table: [] for table in columns}
-            pk = 0
+            pk = first - 1
             pending = 0
-            for day, count in self._days():
+            for day, count in days:
                 for when in sorted(self.rng.random() for _ in range(count)):
                     pk += 1
                     self._appeal(pk, day, when, buffers)
                     pending += 1
                     if pending >= chunk:
                         self._flush(copies, buffers)
-                        if bar:
-                            bar.update(pending)
+                        if report:
+                            report(pending)
                         pending = 0
             self._flush(copies, buffers)
-            if bar:
-                bar.update(pending)
-                bar.close()
-        return self.counts
+            if report:
+                report(pending)
+        return self.counters, self.samples, self.counts
 
     def _flush(self, copies, buffers) -> None:
         for table, lines in buffers.items():
@@ -909,6 +1020,15 @@ class Generator:
                 f"{self.ids['rating']}\t{answer}\t{pk}\t{score}\t"
                 f"{'t' if score >= 3 else 'f'}\t\t{rated.isoformat()}\n"
             )
+
+
+# What a forked loader inherits: the generator, the progress queue, the options.
+_FORKED: tuple = ()
+
+
+def _load_forked(index: int, first: int, days: list) -> tuple:
+    generator, progress, options = _FORKED
+    return generator._load_slice(index, first, days, report=progress.put, **options)
 
 
 APPEAL_COLUMNS = (
