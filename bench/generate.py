@@ -504,12 +504,12 @@ def _restore_secondary(url: str, schema: dict, *, jobs: int = 1) -> None:
 
     import psycopg
 
-    def session():
+    def session(*, alone: bool = True):
         connection = psycopg.connect(url, autocommit=True)
         connection.execute("SET maintenance_work_mem = '1GB'")
-        # Builds in parallel sessions each take a core; one session alone may use
+        # Builds in parallel sessions each take a core; a session alone may use
         # parallel workers for its b-trees (GIN builds are never parallel in PG 15).
-        workers = 2 if jobs <= 1 else 0
+        workers = 2 if alone or jobs <= 1 else 0
         connection.execute(f"SET max_parallel_maintenance_workers = {workers}")
         return connection
 
@@ -529,7 +529,7 @@ def _restore_secondary(url: str, schema: dict, *, jobs: int = 1) -> None:
     queue = list(reversed(indexes))
 
     def build() -> None:
-        with session() as connection:
+        with session(alone=False) as connection:
             while True:
                 try:
                     name, definition, _table = queue.pop()
