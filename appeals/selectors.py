@@ -17,7 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from portal.pagination import KeysetPage, cursor_of, keyset_page
+from portal.pagination import KeysetPage, cursor_of, keyset_keys
 
 from . import codes, deadlines, matching, permissions
 from .models import Appeal, Assignment, Event, StagedUpload, Status
@@ -478,22 +478,26 @@ def inbox_page(
 ) -> KeysetPage:
     """One page of the inbox, oldest registration first, from the cursor `after`.
 
-    Each part is read on its own index in key order (keyset: no OFFSET), `size + 1`
-    rows at most, and the parts are merged here: a deep page costs what the first
-    does, however long the agency's history.
+    Each part's keys (registered_at, id) are read on its own index in key order
+    (keyset: no OFFSET), `size + 1` at most, and merged here; then the page's rows
+    are read by id: a deep page costs what the first does, however long the agency's
+    history (see portal.pagination.keyset_keys for why keys first).
     """
-    rows: list[Appeal] = []
-    more = False
+    keys: list[tuple] = []
     for part in _inbox_parts(user=user, agency=agency, tab=tab, filters=filters):
-        # Only what a row shows (staff/inbox.html) and its cursor: a third of the
-        # model instances and columns to build.
-        part = part.select_related(None).select_related("topic").only(*INBOX_ROW)
-        page = keyset_page(part, key="registered_at", after=after, size=size)
-        rows.extend(page.rows)
-        more = more or page.next_cursor is not None
-    rows.sort(key=lambda appeal: (appeal.registered_at, appeal.pk))
-    more = more or len(rows) > size
-    rows = rows[:size]
+        keys.extend(keyset_keys(part, key="registered_at", after=after, size=size))
+    keys.sort()
+    more = len(keys) > size
+    ids = [pk for _registered, pk in keys[:size]]
+    # The rows of the page in one read, with only what a row shows (staff/inbox.html)
+    # and its cursor. The ids came from the parts' filters a moment before.
+    found = {
+        appeal.pk: appeal
+        for appeal in Appeal.objects.filter(pk__in=ids)
+        .select_related("topic")
+        .only(*INBOX_ROW)
+    }
+    rows = [found[pk] for pk in ids if pk in found]
     return KeysetPage(
         rows=rows,
         next_cursor=cursor_of(rows[-1], "registered_at") if more and rows else None,

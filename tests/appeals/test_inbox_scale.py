@@ -129,8 +129,9 @@ def test_the_inbox_page_costs_the_same_queries_and_cache_reads_however_many_rows
     client, people, health, labour, django_assert_num_queries, monkeypatch
 ):
     # Session, user, second-factor device, memberships (read once for the menu, the
-    # agency list and every role check), the page's two parts, the counts' two
-    # aggregates, the topics of the filter: nine, with 1 row or 12. The working days
+    # agency list and every role check), the keys of the page's two parts and its
+    # rows by id, the counts' two aggregates, the topics of the filter: ten, with 1
+    # row or 12. The working days
     # left of every row come from one calendar, so one edition look-up in the cache.
     from appeals import deadlines
     from tests.helpers import login_staff
@@ -149,8 +150,27 @@ def test_the_inbox_page_costs_the_same_queries_and_cache_reads_however_many_rows
             lead, co = (health, []) if n % 2 else (labour, [health])
             _routed(people, lead=lead, co=co)
         edition_reads.clear()
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(10):
             response = client.get("/en/staff/inbox/", {"tab": "new"})
         assert response.status_code == 200
         assert response.content.count(b'href="/en/staff/inbox/') >= rows
         assert len(edition_reads) == 1
+
+
+def test_keyset_keys_are_the_keys_of_the_keyset_pages(people, health):
+    from portal.pagination import keyset_keys, keyset_page
+
+    for _n in range(5):
+        _routed(people, lead=health)
+    part = Appeal.objects.filter(lead_agency=health, status=Status.ROUTED)
+    after, pages = None, []
+    while True:
+        page = keyset_page(part, key="registered_at", after=after, size=2)
+        keys = keyset_keys(part, key="registered_at", after=after, size=2)
+        assert [pk for _at, pk in keys[:2]] == [appeal.pk for appeal in page.rows]
+        assert (len(keys) > 2) == (page.next_cursor is not None)
+        pages.append(len(page.rows))
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert pages == [2, 2, 1]
