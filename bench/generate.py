@@ -541,8 +541,9 @@ def _restore_secondary(url: str, schema: dict, *, jobs: int = 1) -> None:
                     f"  index      {name} ({time.monotonic() - mark:.0f} s)", flush=True
                 )
 
-    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
-        for future in [pool.submit(build) for _ in range(max(1, jobs))]:
+    sessions = max(1, jobs)
+    with concurrent.futures.ThreadPoolExecutor(sessions) as pool:
+        for future in [pool.submit(build) for _ in range(sessions)]:
             future.result()
     with session() as connection:
         for name, table, kind, definition in ordered:
@@ -730,15 +731,20 @@ class Generator:
                 pool.submit(_load_forked, index, *slices[index]): index
                 for index in order
             }
-            pending = set(futures)
-            while pending:
-                done, pending = concurrent.futures.wait(pending, timeout=0.5)
+
+            def drain() -> None:
                 with contextlib.suppress(queue.Empty):
                     while True:
                         count = progress.get_nowait()
                         if bar:
                             bar.update(count)
+
+            pending = set(futures)
+            while pending:
+                _done, pending = concurrent.futures.wait(pending, timeout=0.5)
+                drain()
             results = {futures[f]: f.result() for f in futures}
+        drain()  # what the last processes reported as they finished
         return [results[index] for index in range(len(slices))]
 
     def _load_slice(self, index, first, days, *, url, chunk, triggers, report) -> tuple:

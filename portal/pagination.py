@@ -30,7 +30,9 @@ def _decode(text: str):
     return int(raw)
 
 
-def _after(ordered: QuerySet, key: str, after: str | None) -> QuerySet:
+def _from_cursor(queryset: QuerySet, key: str, after: str | None) -> QuerySet:
+    """The rows ordered by (key, id), from after the cursor `after` on."""
+    ordered = queryset.order_by(key, "id")
     if after:
         try:
             value_text, _, id_text = after.rpartition("~")
@@ -50,7 +52,7 @@ def keyset_page(
     queryset: QuerySet, *, key: str, after: str | None = None, size: int = 50
 ) -> KeysetPage:
     """Rows ordered by (key, id) ascending, starting after the cursor `after`."""
-    rows = list(_after(queryset.order_by(key, "id"), key, after)[: size + 1])
+    rows = list(_from_cursor(queryset, key, after)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     return KeysetPage(rows=rows, next_cursor=cursor_of(rows[-1], key) if more else None)
@@ -66,7 +68,7 @@ def keyset_keys(
     order: an agency's open appeals are nearly all recent, which per-column
     statistics cannot know (a deep inbox page at 10M appeals: 49 ms for the rows,
     0.2 ms for their keys). The caller reads the rows by id."""
-    ordered = _after(queryset.order_by(key, "id"), key, after)
+    ordered = _from_cursor(queryset, key, after)
     return list(ordered.values_list(key, "id")[: size + 1])
 
 

@@ -131,8 +131,8 @@ def test_the_inbox_page_costs_the_same_queries_and_cache_reads_however_many_rows
     # Session, user, second-factor device, memberships (read once for the menu, the
     # agency list and every role check), the keys of the page's two parts and its
     # rows by id, the counts' two aggregates, the topics of the filter: ten, with 1
-    # row or 12. The working days
-    # left of every row come from one calendar, so one edition look-up in the cache.
+    # row or 12. The working days left of every row come from one calendar, so one
+    # edition look-up in the cache.
     from appeals import deadlines
     from tests.helpers import login_staff
 
