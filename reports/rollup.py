@@ -18,7 +18,7 @@ whatever rows there are; `compact()` folds the deltas of the months that have an
 Only on PostgreSQL: the SQLite demo counts everything live.
 """
 
-from django.db import connection, transaction
+from portal import deltas
 
 TABLE = "reports_intakecount"
 # Columns that make a row's key (everything but the counts).
@@ -50,9 +50,6 @@ APPEAL_KEY_COLUMNS = (
     "closed_at",
     "topic_id",
 )
-# The whole-table passes (rebuild, check) group millions of rows: in memory, not in
-# temporary files.
-WORK_MEM = "256MB"
 # Serialises compaction and rebuild (any constant unique to this use).
 ADVISORY_LOCK = 7_202_611
 
@@ -113,41 +110,18 @@ def rating_contributions(source: str, sign: int) -> str:
     WHERE a.status <> 'submitted'"""
 
 
-_KEY = ", ".join(KEY)
-_COLUMNS = f"{_KEY}, {', '.join(COUNTS)}"
-_SUMS = "sum(appeals), sum(score_sum), sum(addressed)"
-_NONZERO = "sum(appeals) <> 0 OR sum(score_sum) <> 0 OR sum(addressed) <> 0"
-
-
-def _insert_grouped(select: str, *, compacted: bool = False) -> str:
-    return f"""
-    INSERT INTO {TABLE} ({_COLUMNS}, compacted)
-    SELECT {_KEY}, {_SUMS}, {"true" if compacted else "false"}
-    FROM ({select}) AS delta
-    GROUP BY {_KEY}
-    HAVING {_NONZERO}"""
-
-
-def _changed(old: str, new: str) -> str:
-    columns = ", ".join(f"{{t}}.{c}" for c in APPEAL_KEY_COLUMNS)
-    return f"""(SELECT o.id FROM {old} o JOIN {new} n ON n.id = o.id
-        WHERE ({columns.format(t="o")}) IS DISTINCT FROM ({columns.format(t="n")}))"""
-
-
-def _function(name: str, body: str) -> str:
-    return f"""
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-{body};
-RETURN NULL;
-END $$;"""
+ROLLUP = deltas.DeltaTable(
+    table=TABLE, key=KEY, counts=COUNTS, partition="month", lock=ADVISORY_LOCK
+)
+SOURCES = {"appeals_appeal": "appeal", "appeals_rating": "rating"}
+PREFIX = "reports_intake"
 
 
 def _appeal_update_body() -> str:
-    changed = _changed("old_rows", "new_rows")
+    changed = deltas.changed_ids("old_rows", "new_rows", APPEAL_KEY_COLUMNS)
     old = f"(SELECT * FROM old_rows WHERE id IN {changed})"
     new = f"(SELECT * FROM new_rows WHERE id IN {changed})"
-    return _insert_grouped(
+    return ROLLUP.insert_grouped(
         f"{appeal_contributions(old, -1)} UNION ALL {appeal_contributions(new, 1)}"
     )
 
@@ -156,29 +130,29 @@ def _rating_body(select: str, *, rows: str) -> str:
     # Lock the rated appeals against a concurrent change of their keys (route,
     # return, close), so the rating lands under the key the appeal keeps; the
     # services lock the appeal already, this holds for any other writer too.
-    return f"""PERFORM 1 FROM appeals_appeal WHERE id IN (SELECT appeal_id FROM {rows})
-    ORDER BY id FOR SHARE;
-{_insert_grouped(select)}"""
+    locked = deltas.lock_for_share("appeals_appeal", f"SELECT appeal_id FROM {rows}")
+    return f"{locked};\n{ROLLUP.insert_grouped(select)}"
 
 
 def install_sql() -> str:
     """Functions and statement-level triggers (one per event: PostgreSQL allows
     transition tables only on single-event triggers)."""
+    function = deltas.plpgsql_function
     parts = [
-        _function(
+        function(
             "reports_intake_appeal_insert",
-            _insert_grouped(appeal_contributions("new_rows", 1)),
+            ROLLUP.insert_grouped(appeal_contributions("new_rows", 1)),
         ),
-        _function("reports_intake_appeal_update", _appeal_update_body()),
-        _function(
+        function("reports_intake_appeal_update", _appeal_update_body()),
+        function(
             "reports_intake_appeal_delete",
-            _insert_grouped(appeal_contributions("old_rows", -1)),
+            ROLLUP.insert_grouped(appeal_contributions("old_rows", -1)),
         ),
-        _function(
+        function(
             "reports_intake_rating_insert",
             _rating_body(rating_contributions("new_rows", 1), rows="new_rows"),
         ),
-        _function(
+        function(
             "reports_intake_rating_update",
             _rating_body(
                 rating_contributions("old_rows", -1)
@@ -187,34 +161,17 @@ def install_sql() -> str:
                 rows="new_rows",
             ),
         ),
-        _function(
+        function(
             "reports_intake_rating_delete",
             _rating_body(rating_contributions("old_rows", -1), rows="old_rows"),
         ),
+        deltas.triggers_sql(PREFIX, SOURCES),
     ]
-    for table, what in (("appeals_appeal", "appeal"), ("appeals_rating", "rating")):
-        for event, referencing in (
-            ("INSERT", "NEW TABLE AS new_rows"),
-            ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-            ("DELETE", "OLD TABLE AS old_rows"),
-        ):
-            name = f"reports_intake_{what}_{event.lower()}"
-            parts.append(
-                f"CREATE TRIGGER {name} AFTER {event} ON {table} "
-                f"REFERENCING {referencing} FOR EACH STATEMENT "
-                f"EXECUTE FUNCTION {name}();"
-            )
     return "\n".join(parts)
 
 
 def uninstall_sql() -> str:
-    parts = []
-    for table, what in (("appeals_appeal", "appeal"), ("appeals_rating", "rating")):
-        for event in ("insert", "update", "delete"):
-            name = f"reports_intake_{what}_{event}"
-            parts.append(f"DROP TRIGGER IF EXISTS {name} ON {table};")
-            parts.append(f"DROP FUNCTION IF EXISTS {name}();")
-    return "\n".join(parts)
+    return deltas.drop_triggers_sql(PREFIX, SOURCES)
 
 
 def _all_contributions() -> str:
@@ -224,76 +181,27 @@ def _all_contributions() -> str:
 def rebuild_sql() -> str:
     """Recompute from the appeals: the writers wait (SHARE locks) so nothing written
     meanwhile is lost; readers go on and see the old rows until the commit."""
-    return f"""
-    SET LOCAL work_mem = '{WORK_MEM}';
-    LOCK TABLE appeals_appeal, appeals_rating IN SHARE MODE;
-    DELETE FROM {TABLE};
-    {_insert_grouped(_all_contributions(), compacted=True)};
-    ANALYZE {TABLE};"""
+    return ROLLUP.rebuild_sql(
+        _all_contributions(), lock=("appeals_appeal", "appeals_rating")
+    )
 
 
-def is_available() -> bool:
-    return connection.vendor == "postgresql"
+is_available = deltas.is_available
 
 
 def rebuild() -> int:
     """Recompute the rollup from the appeals in one transaction; rows written."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
-        cursor.execute(rebuild_sql())
-        cursor.execute(f"SELECT count(*) FROM {TABLE}")
-        return cursor.fetchone()[0]
+    return ROLLUP.rebuild(rebuild_sql())
 
 
 def compact() -> tuple[int, int] | None:
-    """Fold the delta rows of every month that has any into one row per key.
-
-    Returns (rows before, rows after) for those months, or None when another
-    compaction or rebuild holds the lock (it will do the work). Rows that writers
-    commit meanwhile are not in this statement's snapshot: they stay, and are summed
-    like the rest until the next compaction.
-    """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK])
-        if not cursor.fetchone()[0]:
-            return None
-        cursor.execute(
-            f"""
-            WITH gone AS (
-                DELETE FROM {TABLE}
-                WHERE month IN (SELECT DISTINCT month FROM {TABLE} WHERE NOT compacted)
-                RETURNING {_COLUMNS}
-            ), folded AS (
-                INSERT INTO {TABLE} ({_COLUMNS}, compacted)
-                SELECT {_KEY}, {_SUMS}, true FROM gone
-                GROUP BY {_KEY}
-                HAVING {_NONZERO}
-                RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM folded)"""
-        )
-        return cursor.fetchone()
+    """Fold the delta rows of every month that has any (portal.deltas); None when
+    another compaction or rebuild is running."""
+    return ROLLUP.compact()
 
 
 def differences(limit: int = 20) -> tuple[int, list[tuple]]:
     """Keys whose summed rollup differs from a count of the appeals themselves, in one
     statement (one snapshot): (how many keys differ, the first `limit` of them as
     (key, (appeals, score_sum, addressed) in the rollup, the same counted live))."""
-    rollup = f"SELECT ROW({_KEY})::text AS k, {_SUMS} FROM {TABLE} GROUP BY {_KEY}"
-    live = (
-        f"SELECT ROW({_KEY})::text AS k, {_SUMS} "
-        f"FROM ({_all_contributions()}) c GROUP BY {_KEY}"
-    )
-    r = "coalesce(r.sum, 0), coalesce(r.sum_1, 0), coalesce(r.sum_2, 0)"
-    live_counts = r.replace("r.", "l.")
-    sql = f"""
-    WITH r (k, sum, sum_1, sum_2) AS ({rollup}), l (k, sum, sum_1, sum_2) AS ({live})
-    SELECT coalesce(r.k, l.k), ({r}), ({live_counts})
-    FROM r FULL JOIN l ON r.k = l.k
-    WHERE ({r}) <> ({live_counts})
-    ORDER BY 1"""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    return len(rows), rows[:limit]
+    return ROLLUP.differences(_all_contributions(), limit)
