@@ -937,3 +937,36 @@ class DeadlineRule(TimeStampedModel):
             f"{self.get_code_display()}: {self.value} {self.get_unit_display()} "
             f"({self.applies_from:%Y-%m-%d})"
         )
+
+
+class InboxCount(models.Model):
+    """Rows of the inbox counts (appeals.inbox_rollup): how many appeals due on one
+    day sit in one part of an agency's inbox, new there or not. Written only by the
+    database's triggers, the compaction and the rebuild; several rows may share a key
+    (deltas not folded yet): readers sum them. The agency is a plain number, not a
+    foreign key: the rows are derived data, and a key check would lock the agency row
+    on every routing."""
+
+    class Part(models.TextChoices):
+        # Never shown to a person: no translated labels.
+        LEAD = "lead"
+        CO_EXECUTOR = "co"
+
+    agency_id = models.IntegerField()
+    part = models.CharField(max_length=4, choices=Part.choices)
+    is_new = models.BooleanField()
+    due_on = models.DateField(null=True)
+    appeals = models.BigIntegerField()
+    compacted = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            # The inbox's tabs: one agency's rows, summed from the index alone.
+            models.Index(
+                fields=["agency_id", "is_new", "due_on", "appeals"],
+                name="inbox_count_agency_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.part} {self.due_on}: {self.appeals}"

@@ -75,3 +75,14 @@ def forget_api_responses() -> int:
 
     prune_call_log()
     return forget_old_responses()
+
+
+@shared_task(name="appeals.tasks.compact_inbox_counts", ignore_result=True)
+def compact_inbox_counts() -> None:
+    """Fold the inbox counts' delta rows (appeals.inbox_rollup.compact); nothing to do
+    on a database without them. Safe to run twice: the second waits for nothing
+    (advisory lock) and finds little to fold."""
+    from . import inbox_rollup
+
+    if inbox_rollup.is_available():
+        inbox_rollup.compact()

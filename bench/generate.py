@@ -286,6 +286,11 @@ def main() -> int:
         mark = time.monotonic()
         _rebuild_rollup(url)
         timings["intake rollup"] = time.monotonic() - mark
+    # Rebuilt either way: appeals and assignments load in parallel, so triggers
+    # firing during the COPY would miss assignments of appeals not loaded yet.
+    mark = time.monotonic()
+    _rebuild_inbox_counts(url)
+    timings["inbox counts"] = time.monotonic() - mark
 
     mark = time.monotonic()
     _finish(url, generator)
@@ -570,6 +575,18 @@ def _rebuild_rollup(url: str) -> None:
     print("intake rollup", flush=True)
     with psycopg.connect(url) as connection:  # one transaction
         connection.execute(rollup.rebuild_sql())
+
+
+def _rebuild_inbox_counts(url: str) -> None:
+    """The inbox counts from the loaded appeals and assignments
+    (appeals.inbox_rollup), in one grouped pass over the open appeals."""
+    import psycopg
+
+    from appeals import inbox_rollup
+
+    print("inbox counts", flush=True)
+    with psycopg.connect(url) as connection:  # one transaction
+        connection.execute(inbox_rollup.rebuild_sql())
 
 
 def _finish(url: str, generator: "Generator") -> None:

@@ -46,6 +46,12 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.compact_intake_rollup",
         "schedule": crontab(minute=17),
     },
+    # Every hour at minute 47: the same for the inbox counts (appeals.inbox_rollup),
+    # so an agency head's tabs sum a few rows per due date.
+    "compact-inbox-counts": {
+        "task": "appeals.tasks.compact_inbox_counts",
+        "schedule": crontab(minute=47),
+    },
     # Every night at 02:30: removes expired sessions from the database.
     "clear-expired-sessions": {
         "task": "portal.tasks.clear_expired_sessions",

@@ -91,14 +91,15 @@ def test_generate_then_run_write_every_figure(scratch_url, tmp_path):
     assert generated["counts"]["appeals_appeal"] == 3000
     assert generated["counts"]["appeals_event"] > 3 * 3000
     assert len(generated["tracking"]) >= 100
-    # The COPY ran with the rollup's triggers off; generate.py rebuilt the rollup.
-    subprocess.run(
-        [sys.executable, "manage.py", "rebuild_intake_rollup", "--check"],
-        cwd=ROOT,
-        env={**env, "DATABASE_URL": scratch_url},
-        check=True,
-        timeout=120,
-    )
+    # The COPY ran with the triggers off; generate.py rebuilt the rollups.
+    for command in ("rebuild_intake_rollup", "rebuild_inbox_counts"):
+        subprocess.run(
+            [sys.executable, "manage.py", command, "--check"],
+            cwd=ROOT,
+            env={**env, "DATABASE_URL": scratch_url},
+            check=True,
+            timeout=120,
+        )
 
     subprocess.run(
         [
