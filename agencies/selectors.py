@@ -1,5 +1,7 @@
-"""Reads of agencies: the public directory of state bodies and its search."""
+"""Reads of agencies: the public directory of state bodies and its search, the topics'
+choices."""
 
+from django.core.cache import cache
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from modeltranslation.utils import (
@@ -9,8 +11,10 @@ from modeltranslation.utils import (
     resolution_order,
 )
 
-from .models import Agency
+from .models import Agency, Topic
 
+# How long the topics' choices stay cached (per language).
+TOPIC_CHOICES_SECONDS = 300
 # Searched in every language, so a Russian speaker finds a body on the Kyrgyz page.
 SEARCHED_FIELDS = ("name", "short_name")
 
@@ -60,3 +64,18 @@ def _name_in_current_language():
         for language in resolution_order(get_language())
     ]
     return Coalesce(*names) if len(names) > 1 else names[0]
+
+
+def topic_choices() -> list[tuple[int, str]]:
+    """The active topics as (id, name in the current language), by name: the choices
+    of the inbox's topic filter. Cached for five minutes per language (reading and
+    translating them was 3-7 ms of every inbox page): a topic added, renamed or
+    retired in the admin shows there within that time."""
+    key = f"topic-choices:{get_language()}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = [
+            (topic.pk, topic.name) for topic in Topic.objects.filter(is_active=True)
+        ]
+        cache.set(key, choices, TOPIC_CHOICES_SECONDS)
+    return choices

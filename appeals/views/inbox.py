@@ -9,11 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from agencies.models import Membership, Topic
+from agencies.models import Membership
+from agencies.selectors import topic_choices
 from portal.ratelimit import client_id
 
 from .. import deadlines, permissions, selectors, services
@@ -63,17 +65,41 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 "agency": agency,
                 "agencies": agencies,
                 "tab": tab,
-                "tabs": selectors.INBOX_TABS,
-                "counts": selectors.inbox_counts(
-                    user=request.user, agency=agency, filters=filters
+                "tabs": _tabs(
+                    selectors.inbox_counts(
+                        user=request.user, agency=agency, filters=filters
+                    )
                 ),
                 "page": page,
                 "rows": _rows(page.rows),
                 "filters": filters,
+                # The filter, as the tabs' and the next page's links carry it.
+                "filter_query": urlencode(
+                    {
+                        "agency": agency.slug,
+                        "kind": filters.kind,
+                        "topic": filters.topic_id or "",
+                    }
+                ),
                 "kinds": Kind.choices,
-                "topics": Topic.objects.filter(is_active=True),
+                "topics": topic_choices(),
             },
         )
+
+
+TAB_LABELS = {
+    "new": gettext_lazy("New"),
+    "in_progress": gettext_lazy("In progress"),
+    "due_soon": gettext_lazy("Due soon"),
+    "overdue": gettext_lazy("Overdue"),
+}
+
+
+def _tabs(counts: dict) -> list[dict]:
+    return [
+        {"name": name, "label": TAB_LABELS[name], "count": counts[name]}
+        for name in selectors.INBOX_TABS
+    ]
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,27 @@ def test_order_uses_the_fallback_name_where_a_translation_is_missing():
     ]
     with translation.override("en"):
         assert result[2].name == "Ак-Сай айыл өкмөтү"
+
+
+def test_topic_choices_are_the_active_topics_by_name_in_the_language_and_cached(
+    django_assert_num_queries,
+):
+    from agencies.models import Topic
+    from agencies.selectors import topic_choices
+
+    water = Topic.objects.create(
+        code="water", name_ky="Суу", name_ru="Вода", name_en="Water"
+    )
+    roads = Topic.objects.create(
+        code="roads", name_ky="Жолдор", name_ru="Дороги", name_en="Roads"
+    )
+    Topic.objects.create(code="old", name_en="Old", is_active=False)
+    with translation.override("ru"):
+        mine = [c for c in topic_choices() if c[0] in (water.pk, roads.pk)]
+        assert mine == [(water.pk, "Вода"), (roads.pk, "Дороги")]
+        assert "Old" not in {name for _pk, name in topic_choices()}
+        with django_assert_num_queries(0):
+            topic_choices()  # from the cache
+    with translation.override("en"):
+        mine = [c for c in topic_choices() if c[0] in (water.pk, roads.pk)]
+        assert mine == [(roads.pk, "Roads"), (water.pk, "Water")]  # its own order
