@@ -16,6 +16,7 @@ benchmark database only.
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import os
@@ -81,7 +82,8 @@ def main() -> int:
     try:
         requests = Requests(samples)
         print(
-            f"{'page':<20}{'CPU ms/req':>11}{'wall ms p50':>13}{'queries':>9}",
+            f"{'page':<20}{'CPU ms/req':>11}{'wall ms p50':>13}{'wall ms p95':>13}"
+            f"{'queries':>9}{'gc gen2':>8}",
             flush=True,
         )
         for page in pages:
@@ -215,15 +217,24 @@ def measure(requests: Requests, page: str, args) -> None:
     with connection.execute_wrapper(record):
         request()
     walls = []
+    collections = []  # the garbage collector's passes of the oldest generation
+    gc.callbacks.append(
+        lambda phase, info: phase == "start"
+        and info["generation"] == 2
+        and collections.append(1)
+    )
     cpu = time.process_time()
     for _n in range(args.count):
         started = time.perf_counter()
         request()
         walls.append(time.perf_counter() - started)
     cpu = time.process_time() - cpu
+    gc.callbacks.pop()
+    p95 = sorted(walls)[max(0, int(len(walls) * 0.95) - 1)]
     print(
         f"{page:<20}{cpu / args.count * 1000:>11.1f}"
-        f"{statistics.median(walls) * 1000:>13.1f}{len(queries):>9}",
+        f"{statistics.median(walls) * 1000:>13.1f}{p95 * 1000:>13.1f}"
+        f"{len(queries):>9}{len(collections):>8}",
         flush=True,
     )
     if args.queries:
