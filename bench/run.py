@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -355,9 +356,13 @@ class Bench:
         print("tracking", flush=True)
         pairs = self.samples["tracking"]
         posts, pages = [], []
+        # One client, its cookies dropped for each new visitor: a new Client() would
+        # build Django's middleware again on its first request (WhiteNoise scanning
+        # every collected static file, 20-30 ms), which a server does once per worker.
+        client = Client()
         for n in range(-WARM_UP, self.args.requests):
             pair = pairs[(n * 7) % len(pairs)]
-            client = Client()
+            client.cookies = SimpleCookie()  # a new visitor: no session yet
             started = time.perf_counter()
             response = client.post(
                 "/ky/track/",
