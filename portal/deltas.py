@@ -12,7 +12,7 @@ source tables; `differences()` compares the sums with a live count.
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, migrations, transaction
 
 # The whole-table passes (rebuild, check) group millions of rows: in memory, not in
 # temporary files.
@@ -26,6 +26,28 @@ TRIGGER_EVENTS = (
 
 def is_available() -> bool:
     return connection.vendor == "postgresql"
+
+
+def install_operation(rollup) -> migrations.RunPython:
+    """The migration step that installs a rollup module's triggers (`install_sql`,
+    `uninstall_sql`) and fills it (`rebuild_sql`), on PostgreSQL only: the SQLite demo
+    counts live. A later change to the module's SQL comes with a migration that runs
+    this again (CREATE OR REPLACE) and rebuilds."""
+
+    def install(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(rollup.uninstall_sql())
+            cursor.execute(rollup.install_sql())
+            cursor.execute(rollup.rebuild_sql())
+
+    def uninstall(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(rollup.uninstall_sql())
+
+    return migrations.RunPython(install, uninstall, elidable=False)
 
 
 def plpgsql_function(name: str, body: str) -> str:

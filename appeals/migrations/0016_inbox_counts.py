@@ -6,23 +6,7 @@ upgrade writes to appeals and assignments wait for it, SHARE lock)."""
 from django.db import migrations, models
 
 from appeals import inbox_rollup
-
-
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return  # the SQLite demo counts live
-    # The SQL is appeals.inbox_rollup': a later change to it comes with a migration
-    # that runs install_sql() again (CREATE OR REPLACE) and rebuilds.
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(inbox_rollup.uninstall_sql())
-        cursor.execute(inbox_rollup.install_sql())
-        cursor.execute(inbox_rollup.rebuild_sql())
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(inbox_rollup.uninstall_sql())
+from portal import deltas
 
 
 class Migration(migrations.Migration):
@@ -64,5 +48,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(install, uninstall),
+        deltas.install_operation(inbox_rollup),
     ]

@@ -5,24 +5,8 @@ the appeals and ratings tables wait for it, SHARE lock)."""
 
 from django.db import migrations, models
 
+from portal import deltas
 from reports import rollup
-
-
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return  # the SQLite demo counts everything live
-    # The SQL is reports.rollup's: a later change to it comes with a migration that
-    # runs install_sql() again (CREATE OR REPLACE) and rebuilds.
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(rollup.uninstall_sql())
-        cursor.execute(rollup.install_sql())
-        cursor.execute(rollup.rebuild_sql())
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(rollup.uninstall_sql())
 
 
 class Migration(migrations.Migration):
@@ -82,5 +66,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(install, uninstall, elidable=False),
+        deltas.install_operation(rollup),
     ]
