@@ -11,11 +11,9 @@ from django.utils.translation import gettext as _
 class RollupCommand(BaseCommand):
     # A module with is_available(), differences(), compact() and rebuild().
     rollup = None
-
-    def message(self, what: str) -> str:
-        """The command's own sentence for `what`: unavailable, differs (%(count)d),
-        matches, rebuilt (%(rows)d)."""
-        raise NotImplementedError
+    # The command's own sentences (lazy): "unavailable", "differs" (%(count)d),
+    # "matches", "rebuilt" (%(rows)d).
+    messages: dict = {}
 
     def add_arguments(self, parser):
         what = parser.add_mutually_exclusive_group()
@@ -30,15 +28,15 @@ class RollupCommand(BaseCommand):
 
     def handle(self, *args, check: bool, compact: bool, **options):
         if not self.rollup.is_available():
-            raise CommandError(self.message("unavailable"))
+            raise CommandError(str(self.messages["unavailable"]))
         started = time.monotonic()
         if check:
             count, first = self.rollup.differences()
             if count:
                 for key, kept, counted in first:
                     self.stderr.write(f"{key}: kept {kept}, counted {counted}")
-                raise CommandError(self.message("differs") % {"count": count})
-            self.stdout.write(self.message("matches"))
+                raise CommandError(str(self.messages["differs"]) % {"count": count})
+            self.stdout.write(str(self.messages["matches"]))
         elif compact:
             result = self.rollup.compact()
             if result is None:
@@ -50,6 +48,6 @@ class RollupCommand(BaseCommand):
                 )
         else:
             rows = self.rollup.rebuild()
-            self.stdout.write(self.message("rebuilt") % {"rows": rows})
+            self.stdout.write(str(self.messages["rebuilt"]) % {"rows": rows})
         if options["verbosity"] > 1:
             self.stdout.write(f"{time.monotonic() - started:.1f} s")

@@ -3,7 +3,7 @@ appeals and assignments (repair, after a bulk load with triggers off), compare t
 with those (`--check`), or fold their delta rows (`--compact`, what the hourly task
 does)."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from appeals import inbox_rollup
 from portal.management.rollup_command import RollupCommand
@@ -19,15 +19,14 @@ class Command(RollupCommand):
     )
     rollup = inbox_rollup
 
-    def message(self, what: str) -> str:
-        return {
-            "unavailable": _(
-                "The inbox counts exist only on PostgreSQL; here the inbox counts live."
-            ),
-            "differs": _(
-                "The inbox counts differ from the appeals in %(count)d keys: "
-                "run rebuild_inbox_counts."
-            ),
-            "matches": _("The inbox counts match the appeals."),
-            "rebuilt": _("The inbox counts were rebuilt: %(rows)d rows."),
-        }[what]
+    messages = {
+        "unavailable": _(
+            "The inbox counts exist only on PostgreSQL; here the inbox counts live."
+        ),
+        "differs": _(
+            "The inbox counts differ from the appeals in %(count)d keys: "
+            "run rebuild_inbox_counts."
+        ),
+        "matches": _("The inbox counts match the appeals."),
+        "rebuilt": _("The inbox counts were rebuilt: %(rows)d rows."),
+    }

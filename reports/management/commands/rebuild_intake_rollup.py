@@ -2,7 +2,7 @@
 appeals (repair, after a bulk load with triggers off), compare it with them
 (`--check`), or fold its delta rows (`--compact`, what the hourly task does)."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from portal.management.rollup_command import RollupCommand
 from reports import rollup
@@ -18,15 +18,14 @@ class Command(RollupCommand):
     )
     rollup = rollup
 
-    def message(self, what: str) -> str:
-        return {
-            "unavailable": _(
-                "The intake rollup exists only on PostgreSQL; here reports count live."
-            ),
-            "differs": _(
-                "The intake rollup differs from the appeals in %(count)d keys: "
-                "run rebuild_intake_rollup."
-            ),
-            "matches": _("The intake rollup matches the appeals."),
-            "rebuilt": _("The intake rollup was rebuilt: %(rows)d rows."),
-        }[what]
+    messages = {
+        "unavailable": _(
+            "The intake rollup exists only on PostgreSQL; here reports count live."
+        ),
+        "differs": _(
+            "The intake rollup differs from the appeals in %(count)d keys: "
+            "run rebuild_intake_rollup."
+        ),
+        "matches": _("The intake rollup matches the appeals."),
+        "rebuilt": _("The intake rollup was rebuilt: %(rows)d rows."),
+    }
