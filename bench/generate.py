@@ -282,15 +282,15 @@ def main() -> int:
     _restore_secondary(url, schema, jobs=args.jobs)
     timings["recreate indexes and keys"] = time.monotonic() - mark
 
-    if not args.rollup_triggers:
+    # The inbox counts are rebuilt either way: appeals and assignments load in
+    # parallel, so triggers firing during the COPY would miss assignments of appeals
+    # not loaded yet.
+    for what in (
+        ("inbox counts",) if args.rollup_triggers else ("intake rollup", "inbox counts")
+    ):
         mark = time.monotonic()
-        _rebuild_rollup(url)
-        timings["intake rollup"] = time.monotonic() - mark
-    # Rebuilt either way: appeals and assignments load in parallel, so triggers
-    # firing during the COPY would miss assignments of appeals not loaded yet.
-    mark = time.monotonic()
-    _rebuild_inbox_counts(url)
-    timings["inbox counts"] = time.monotonic() - mark
+        _rebuild(url, what)
+        timings[what] = time.monotonic() - mark
 
     mark = time.monotonic()
     _finish(url, generator)
@@ -565,28 +565,20 @@ def _restore_secondary(url: str, schema: dict, *, jobs: int = 1) -> None:
         )
 
 
-def _rebuild_rollup(url: str) -> None:
-    """The intake rollup from the loaded appeals (reports.rollup), in one grouped
-    pass: its triggers were off during the COPY (session_replication_role)."""
-    import psycopg
-
-    from reports import rollup
-
-    print("intake rollup", flush=True)
-    with psycopg.connect(url) as connection:  # one transaction
-        connection.execute(rollup.rebuild_sql())
-
-
-def _rebuild_inbox_counts(url: str) -> None:
-    """The inbox counts from the loaded appeals and assignments
-    (appeals.inbox_rollup), in one grouped pass over the open appeals."""
+def _rebuild(url: str, what: str) -> None:
+    """A rollup from the loaded rows, in one grouped pass (its triggers were off
+    during the COPY, session_replication_role): `what` is "intake rollup"
+    (reports.rollup) or "inbox counts" (appeals.inbox_rollup). Timed into
+    `timings` by the caller."""
     import psycopg
 
     from appeals import inbox_rollup
+    from reports import rollup
 
-    print("inbox counts", flush=True)
+    module = {"intake rollup": rollup, "inbox counts": inbox_rollup}[what]
+    print(what, flush=True)
     with psycopg.connect(url) as connection:  # one transaction
-        connection.execute(inbox_rollup.rebuild_sql())
+        connection.execute(module.rebuild_sql())
 
 
 def _finish(url: str, generator: "Generator") -> None:
