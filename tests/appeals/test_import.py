@@ -614,18 +614,61 @@ def test_copy_on_postgres_writes_what_bulk_create_writes(tmp_path):
     assert Appeal.objects.count() == 7
 
 
-def test_tracking_numbers_already_taken_are_drawn_again(tmp_path, monkeypatch):
+def test_a_batch_clashing_with_a_tracking_number_is_written_again_after_a_new_head(
+    tmp_path, monkeypatch
+):
     _import(_csv(tmp_path, [_line()]))
     taken = Appeal.objects.get().tracking_number
-    # The first draws repeat the number in the database and one within the import.
-    draws = iter([taken, "AAAAA-AAAAA", "AAAAA-AAAAA", "BBBBB-BBBBB", "CCCCC-CCCCC"])
-    monkeypatch.setattr(importing.codes, "new_tracking_number", lambda: next(draws))
-    used: set[str] = set()
-    assert sorted(importing._tracking_numbers(2, used)) == [
-        "AAAAA-AAAAA",
-        "BBBBB-BBBBB",
+    # The first run's first number is already in the database; the second run is free.
+    runs = iter([[taken, "AAAAA-A0001"], ["BBBBB-B0000", "BBBBB-B0001"]])
+    monkeypatch.setattr(importing.codes, "tracking_number_run", lambda n: next(runs))
+    _import(_csv(tmp_path, [_line(), _line()]))
+    assert sorted(Appeal.objects.values_list("tracking_number", flat=True)) == sorted(
+        [taken, "BBBBB-B0000", "BBBBB-B0001"]
+    )
+    # Nothing of the rolled-back attempt is left: one event per appeal.
+    assert Event.objects.count() == 3
+    assert set(Event.objects.values_list("appeal_id", flat=True)) == set(
+        Appeal.objects.values_list("id", flat=True)
+    )
+
+
+def test_tracking_clashes_that_go_on_fail_the_import_and_write_nothing(
+    tmp_path, monkeypatch
+):
+    _import(_csv(tmp_path, [_line()]))
+    taken = Appeal.objects.get().tracking_number
+    calls = []
+    monkeypatch.setattr(
+        importing.codes, "tracking_number_run", lambda n: calls.append(n) or [taken]
+    )
+    good, errors = importing.validate(importing.parse(_csv(tmp_path, [_line()])))
+    assert not errors
+    with pytest.raises(IntegrityError):
+        importing.import_rows(good, source="r.csv")
+    assert len(calls) == importing.TRACKING_ATTEMPTS
+    assert Appeal.objects.count() == 1 and Event.objects.count() == 1
+
+
+def test_a_tracking_number_run_counts_on_from_one_random_head():
+    from appeals import codes
+
+    run = codes.tracking_number_run(1500)
+    assert len(set(run)) == 1500 and run == sorted(run)
+    heads = {codes.normalise(number)[: codes.RUN_HEAD_LENGTH] for number in run}
+    assert len(heads) == 1
+    assert [codes.normalise(n)[codes.RUN_HEAD_LENGTH :] for n in run[:3]] == [
+        "0000",
+        "0001",
+        "0002",
     ]
-    assert importing._tracking_numbers(1, used) == ["CCCCC-CCCCC"]
+    assert codes.normalise(run[32])[-2:] == "10"
+    # Each run draws its own head; every number reads back as typed.
+    assert codes.normalise(codes.tracking_number_run(1)[0])[:6] not in heads
+    assert all(codes.normalise_tracking_number(n) == n for n in run)
+    assert codes.tracking_number_run(importing.BATCH_SIZE)
+    with pytest.raises(ValueError):
+        codes.tracking_number_run(32**4 + 1)
 
 
 def _index_definitions(table: str) -> dict[str, str]:
