@@ -91,4 +91,7 @@ def test_five_wrong_passwords_show_the_calm_lockout_page(live_server, browser):
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.locator("#id_password").press("Enter")
     assert response.ok and posted.value.status == 429
+    # The locked page loaded before the shot (taken mid-navigation, Chromium refused).
+    page.wait_for_load_state()
+    assert page.locator("main .alert-warning").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "staff-login-locked-ky.png"))
