@@ -512,15 +512,14 @@ def _write_batch(write, batch, appeals: list[dict], *, source: str, at) -> None:
     after a new random head. Any other clash is the caller's error and goes up.
     """
     for attempt in range(1, TRACKING_ATTEMPTS + 1):
-        numbers = codes.tracking_number_run(len(appeals))
+        # Each attempt's run overwrites the last one's numbers.
+        for number, appeal in zip(
+            codes.tracking_number_run(len(appeals)), appeals, strict=True
+        ):
+            appeal["tracking_number"] = number
         try:
             with transaction.atomic():
-                ids = write.appeals(
-                    [
-                        {"tracking_number": number, **appeal}
-                        for number, appeal in zip(numbers, appeals, strict=True)
-                    ]
-                )
+                ids = write.appeals(appeals)
                 write.events(
                     {
                         "appeal_id": appeal_id,
