@@ -18,9 +18,18 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from portal.pagination import KeysetPage, cursor_of, keyset_keys
+from portal.prepared import PreparedQuery
 
 from . import codes, deadlines, inbox_rollup, matching, permissions
-from .models import Appeal, Assignment, Event, InboxCount, StagedUpload, Status
+from .models import (
+    Answer,
+    Appeal,
+    Assignment,
+    Event,
+    InboxCount,
+    StagedUpload,
+    Status,
+)
 from .permissions import journal_agencies
 
 logger = logging.getLogger(__name__)
@@ -35,13 +44,44 @@ def appeal_for_citizen(*, tracking_number: str, access_code: str) -> Appeal | No
     return appeal if appeal and matches else None
 
 
-def appeal_by_tracking_number(number: str, *related: str) -> Appeal | None:
-    """The appeal with this (unique) tracking number, with the `related` rows joined.
+# A citizen's pages, the hottest reads of the portal, run prepared queries (compiled
+# once per process, see portal/prepared.py). The stand-ins are values no real row
+# takes: a tracking number is never empty, an id never negative.
+_APPEAL_BY_NUMBER = PreparedQuery(
+    lambda number: Appeal.objects.filter(tracking_number=number)[:1], number=""
+)
+_APPEAL_WITH_AGENCIES_BY_NUMBER = PreparedQuery(
+    lambda number: Appeal.objects.select_related("addressee", "lead_agency").filter(
+        tracking_number=number
+    )[:1],
+    number="",
+)
+_PUBLIC_EVENTS = PreparedQuery(
+    lambda appeal: Event.objects.filter(appeal_id=appeal, is_public=True).order_by(
+        "at", "id"
+    ),
+    appeal=-1,
+)
+_LATEST_APPROVED_ANSWER = PreparedQuery(
+    lambda appeal: (
+        Answer.objects.filter(appeal_id=appeal, state=Answer.State.APPROVED)
+        .select_related("agency", "rating", "re_review")
+        .order_by("-approved_at", "-id")[:1]
+    ),
+    appeal=-1,
+)
 
-    Not `.first()`: its ORDER BY id makes Django compare the ordering with every
-    selected column, a noticeable part of a citizen's page in CPU."""
-    found = Appeal.objects.select_related(*related).filter(tracking_number=number)
-    return next(iter(found[:1]), None)
+
+def appeal_by_tracking_number(
+    number: str, *, with_agencies: bool = False
+) -> Appeal | None:
+    """The appeal with this (unique) tracking number; `with_agencies` joins its
+    addressee and lead agency (the status page names them)."""
+    if not number:
+        return None
+    query = _APPEAL_WITH_AGENCIES_BY_NUMBER if with_agencies else _APPEAL_BY_NUMBER
+    found = query(number=number)
+    return found[0] if found else None
 
 
 def staged_uploads(submission_key) -> list[StagedUpload]:
@@ -62,7 +102,7 @@ class HistoryLine:
 def citizen_history(appeal: Appeal) -> list[HistoryLine]:
     """What happened to the appeal, in words a citizen understands, oldest first."""
     lines = []
-    for event in appeal.events.filter(is_public=True).order_by("at", "id"):
+    for event in _PUBLIC_EVENTS(appeal=appeal.pk):
         text = _citizen_sentence(event, appeal)
         if text:
             lines.append(
@@ -562,16 +602,12 @@ def suggested_agency(appeal: Appeal):
 
 
 def citizen_answer(appeal: Appeal):
-    """The approved answer the citizen reads (the latest, after a re-review)."""
+    """The approved answer the citizen reads (the latest, after a re-review), with
+    its agency, rating and re-review joined: the status page asks for all three."""
     if not appeal.is_answered:
         return None
-    # The rating and the re-review are joined: the status page asks for both.
-    return (
-        appeal.answers.filter(state="approved")
-        .select_related("agency", "rating", "re_review")
-        .order_by("-approved_at")
-        .first()
-    )
+    found = _LATEST_APPROVED_ANSWER(appeal=appeal.pk)
+    return found[0] if found else None
 
 
 def staff_history(appeal: Appeal) -> QuerySet[Event]:

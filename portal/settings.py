@@ -270,8 +270,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@appeals.gov.
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security -------------------------------------------------------------------
-# Sessions in the database only: a cache (Redis) outage must not break filing.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions in the database only: a cache (Redis) outage must not break filing
+# (portal/sessions.py: Django's, read with a prepared query).
+SESSION_ENGINE = "portal.sessions"
 # A working day: a staff member's login does not outlive it (citizens' sessions only
 # remember which appeals they opened with their code).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)

@@ -274,9 +274,7 @@ def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
     if not _is_tracked(request, tracking_number):
         messages.info(request, _("Enter the access code to open this appeal."))
         return redirect(f"{_track_url()}?number={tracking_number}")
-    appeal = selectors.appeal_by_tracking_number(
-        tracking_number, "addressee", "lead_agency"
-    )
+    appeal = selectors.appeal_by_tracking_number(tracking_number, with_agencies=True)
     if appeal is None:
         raise Http404
     return _status_page(request, appeal)
