@@ -62,6 +62,33 @@ def test_accessibility_choice_is_remembered_between_visits(client):
     assert 'class=""' in client.get("/en/").content.decode()
 
 
+def test_the_panel_shows_each_visitors_own_modes_in_their_language(client):
+    """The header, menu, panel and footer are rendered once per language (and set of
+    modes) and kept: each visitor still sees their own language and choices."""
+    from django.test import Client
+
+    plain = client.get("/en/").content.decode()
+    assert 'name="contrast" value="on" aria-pressed="false"' in plain
+    other = Client()
+    other.post("/en/accessibility/", {"contrast": "on", "next": "/en/"})
+    html = other.get("/en/").content.decode()
+    assert 'name="contrast" value="off" aria-pressed="true"' in html
+    assert (
+        'name="contrast" value="on" aria-pressed="false"'
+        in client.get("/en/").content.decode()
+    )
+    footers = {
+        "ky": "Кыргыз Республикасынын",
+        "ru": "Кыргызской Республики",
+        "en": "of the Kyrgyz Republic",
+    }
+    for lang in ("ky", "ru", "en", "ky"):
+        html = client.get(f"/{lang}/").content.decode()
+        footer = html[html.index('<footer class="site-footer">') :]
+        assert footers[lang] in footer
+        assert f'href="/{lang}/track/"' in html
+
+
 def test_accessibility_switch_refuses_to_redirect_elsewhere(client):
     response = client.post("/en/accessibility/", {"next": "https://evil.example/"})
     assert response["Location"] == "/en/"
