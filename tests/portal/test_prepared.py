@@ -23,15 +23,17 @@ def _fields(obj) -> dict:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
 
+HEALTH = {
+    "ky": "Саламаттык сактоо министрлиги",
+    "ru": "Министерство здравоохранения",
+    "en": "Ministry of Health",
+}
+
+
 @pytest.fixture
 def health():
-    return AgencyFactory(
-        slug="min-health",
-        code="MZ",
-        name_ky="Саламаттык сактоо министрлиги",
-        name_ru="Министерство здравоохранения",
-        name_en="Ministry of Health",
-    )
+    names = {f"name_{language}": name for language, name in HEALTH.items()}
+    return AgencyFactory(slug="min-health", code="MZ", **names)
 
 
 @pytest.fixture
@@ -77,11 +79,7 @@ def test_joined_agencies_are_read_in_the_same_query_in_each_language(
             with translation.override(language):
                 names[language] = found.lead_agency.name
         addressee = found.addressee.slug
-    assert names == {
-        "ky": "Саламаттык сактоо министрлиги",
-        "ru": "Министерство здравоохранения",
-        "en": "Ministry of Health",
-    }
+    assert names == HEALTH
     assert addressee == "gov-apparatus"
 
 
@@ -150,12 +148,10 @@ def test_the_latest_answer_after_a_re_review_comes_with_rating_and_re_review(
 def test_a_filter_on_a_translated_field_is_compiled_for_each_language(health):
     by_name = PreparedQuery(lambda name: Agency.objects.filter(name=name), name="")
     with translation.override("en"):
-        assert [a.slug for a in by_name(name="Ministry of Health")] == ["min-health"]
-        assert by_name(name="Министерство здравоохранения") == []
+        assert [a.slug for a in by_name(name=HEALTH["en"])] == ["min-health"]
+        assert by_name(name=HEALTH["ru"]) == []
     with translation.override("ru"):
-        assert [a.slug for a in by_name(name="Министерство здравоохранения")] == [
-            "min-health"
-        ]
+        assert [a.slug for a in by_name(name=HEALTH["ru"])] == ["min-health"]
 
 
 def test_a_stand_in_must_mark_exactly_one_parameter():
@@ -214,4 +210,4 @@ def test_a_visitor_keeps_the_tracked_appeal_across_requests(client, answered):
     assert response.status_code == 302
     page = client.get(response["Location"])
     assert page.status_code == 200
-    assert "Ministry of Health" in page.content.decode()
+    assert HEALTH["en"] in page.content.decode()
