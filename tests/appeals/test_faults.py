@@ -327,6 +327,7 @@ def test_appeal_filed_while_redis_is_down_is_saved_and_its_receipt_sent_once_bac
     log_path = tmp_path / "worker.log"
     # 1. Redis, the broker and the cache alike, is down: the citizen sends the form.
     settings.CACHES = {
+        **settings.CACHES,  # the template fragments' own cache stays
         "default": {
             "BACKEND": "portal.cache.RedisCache",
             "LOCATION": broker,
