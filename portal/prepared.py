@@ -78,7 +78,11 @@ class PreparedQuery:
     same keyword arguments returns the list of model instances it would yield.
 
     ``stand_ins`` gives, for each parameter, a value of its type that the real values
-    never take (it marks the parameter's place in the compiled SQL)."""
+    never take (it marks the parameter's place in the compiled SQL). The real values
+    go to the database as they are, not through the field's conversions, so each must
+    be of its stand-in's type. The rows are fetched at once (small results), and an
+    instance does not carry the object it was reached from (an event read by its
+    appeal's id has no cached ``event.appeal``)."""
 
     def __init__(self, build: Callable[..., QuerySet], **stand_ins: Any):
         self.build = build
@@ -90,6 +94,12 @@ class PreparedQuery:
     def __call__(self, **values: Any) -> list:
         if values.keys() != self.stand_ins.keys():
             raise TypeError(f"prepared query takes {sorted(self.stand_ins)}")
+        for name, value in values.items():
+            if not isinstance(value, type(self.stand_ins[name])):
+                raise TypeError(
+                    f"prepared query: {name!r} must be "
+                    f"{type(self.stand_ins[name]).__name__}, not {type(value).__name__}"
+                )
         return self._compile().run(values)
 
     def _compile(self) -> _Compiled:

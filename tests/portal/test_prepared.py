@@ -170,6 +170,13 @@ def test_a_stand_in_must_mark_exactly_one_parameter():
         PreparedQuery(lambda number: Appeal.objects.all(), number="")(other="X")
 
 
+def test_a_value_of_another_type_than_its_stand_in_is_refused(answered):
+    from appeals.selectors import _PUBLIC_EVENTS
+
+    with pytest.raises(TypeError, match="'appeal' must be int, not str"):
+        _PUBLIC_EVENTS(appeal=str(answered.pk))
+
+
 # --- Sessions ---------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ def test_a_submission_is_saved_when_the_cache_is_down(settings, client):
         "default": {
             "BACKEND": "portal.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
-        }
+        },
     }
     assert ratelimit.hit("submit", "client", limit=1, window=60) is True
     from agencies.models import Topic
