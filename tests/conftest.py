@@ -60,11 +60,9 @@ def browser(monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the live server's ORM
     # calls from the test body are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
+    from tests.helpers import CHROMIUM_ARGS, chromium_path, playwright_running
 
-    from tests.helpers import CHROMIUM_ARGS, chromium_path
-
-    with sync_playwright() as playwright:
+    with playwright_running() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path(), args=CHROMIUM_ARGS
         )

@@ -147,6 +147,24 @@ def chromium_path() -> str:
     return path
 
 
+@contextmanager
+def playwright_running():
+    """Playwright's sync API, closing the database connections the test made under it.
+
+    While its event loop runs in this thread, Django keeps connections per context
+    (asgiref's thread-critical Local), not per thread: the test body's ORM calls open
+    a connection of their own that pytest-django never closes, and the test database
+    could not be dropped at the end of the run ("1 other session")."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            yield playwright
+        finally:
+            connections.close_all()
+
+
 def using_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 

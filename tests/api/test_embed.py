@@ -221,16 +221,14 @@ def chromium_profile(request, tmp_path, monkeypatch):
     (0 allow, 1 block third-party cookies)."""
     import json
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.helpers import CHROMIUM_ARGS, chromium_path
+    from tests.helpers import CHROMIUM_ARGS, chromium_path, playwright_running
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     (tmp_path / "profile" / "Default").mkdir(parents=True)
     (tmp_path / "profile" / "Default" / "Preferences").write_text(
         json.dumps({"profile": {"cookie_controls_mode": request.param}})
     )
-    with sync_playwright() as playwright:
+    with playwright_running() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"),
             executable_path=chromium_path(),

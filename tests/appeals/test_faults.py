@@ -331,7 +331,7 @@ def test_appeal_filed_while_redis_is_down_is_saved_and_its_receipt_sent_once_bac
         "default": {
             "BACKEND": "portal.cache.RedisCache",
             "LOCATION": broker,
-        }
+        },
     }
     form = _form(topic)
     client = Client(raise_request_exception=False)
