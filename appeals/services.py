@@ -263,6 +263,8 @@ def _attach_staged(
     staged = list(
         StagedUpload.objects.select_for_update().filter(submission_key=submission_key)
     )
+    if not staged:  # most appeals: building the empty insert and delete costs ~1 ms
+        return
     Attachment.objects.bulk_create(
         Attachment(
             appeal=appeal,
