@@ -27,6 +27,12 @@ def deliver_notifications(notification_ids: list[int]) -> int:
     return sent
 
 
+@shared_task(name="appeals.tasks.drain_notifications", ignore_result=True)
+def drain_notifications() -> int:
+    """Send the e-mail and SMS notices that are due, in batches (notifications.drain)."""
+    return notifications.drain()
+
+
 @shared_task(name="appeals.tasks.sweep_notifications", ignore_result=True)
 def sweep_notifications() -> int:
     """Deliver every pending notification that is due (lost messages, retries)."""

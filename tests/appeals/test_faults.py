@@ -10,14 +10,15 @@ stopped. The delivery guarantee these tests hold the code to:
   only when the task has returned, CELERY_TASK_REJECT_ON_WORKER_LOST puts it back on
   the queue when the pool process running it dies, and when the whole worker dies
   Redis gives the unacknowledged message back after the visibility timeout;
-* its effect happens once: notifications.deliver() locks the outbox row, sends, and
-  marks it sent in one transaction, and skips a row that is not pending;
+* its effect happens once: the delivery (the drain of the outbox for notices,
+  notifications.deliver() for one row) locks the outbox rows, sends, and marks them
+  sent in one transaction, and skips a row that is not pending;
 * nothing waits for a message: the periodic sweep sends whatever is still pending.
 
 One window is left open, and no test pretends otherwise: a worker killed after the
 mail server accepted the mail but before the SENT mark committed sends that mail twice
 (at least once, not exactly once). The tests below kill the worker before the send,
-while it waits inside deliver() on a database lock the test holds.
+while it waits inside the drain on a database lock the test holds.
 """
 
 import os
@@ -61,7 +62,7 @@ pytestmark = [pytest.mark.slow]
 needs_redis_server = pytest.mark.skipif(
     not shutil.which("redis-server"), reason="needs redis-server"
 )
-DELIVER = "appeals.tasks.deliver_notification"
+DRAIN = "appeals.tasks.drain_notifications"  # sends the notices written on commit
 SWEEP = "appeals.tasks.sweep_notifications"
 
 
@@ -174,7 +175,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _received(log_path: Path, task: str = DELIVER) -> int:
+def _received(log_path: Path, task: str = DRAIN) -> int:
     """How often the worker took the task (Celery logs "Task NAME[ID] received")."""
     return len(
         re.findall(rf"Task {re.escape(task)}\[\S+\] received", log_path.read_text())
@@ -244,11 +245,12 @@ def _sent(notification: Notification) -> bool:
 
 class NotificationTableLock:
     """Holds the notification outbox locked from a connection of the test's own, so a
-    worker that starts deliver() waits inside it, before anything is sent.
+    worker that starts a delivery (the drain, or deliver()) waits inside it, before
+    anything is sent.
 
-    A row lock would not do: deliver() selects with skip_locked and would return at
+    A row lock would not do: the delivery selects with skip_locked and would return at
     once. PostgreSQL: LOCK TABLE ... IN EXCLUSIVE MODE (reads go on, SELECT ... FOR
-    UPDATE waits). SQLite: a write transaction (deliver()'s BEGIN IMMEDIATE waits).
+    UPDATE waits). SQLite: a write transaction (the delivery's BEGIN IMMEDIATE waits).
     """
 
     def __init__(self) -> None:
@@ -448,7 +450,7 @@ def test_worker_killed_mid_task_sends_once_by_sweep_and_its_redelivery_is_a_no_o
                 broker, transport_options={"visibility_timeout": 0}
             ) as conn:
                 conn.default_channel.qos.restore_visible()
-            assert wait_for(lambda: _results(second_log, DELIVER), timeout=30), (
+            assert wait_for(lambda: _results(second_log, DRAIN), timeout=30), (
                 second_log.read_text()
             )
         assert redis.Redis.from_url(broker).hlen("unacked") == 0

@@ -185,7 +185,7 @@ def test_request_id_follows_the_request_into_the_task_a_real_worker_runs(
     task_lines = [
         r
         for r in records
-        if "appeals.tasks.deliver_notification" in r["message"]
+        if "appeals.tasks.drain_notifications" in r["message"]
         and "succeeded" in r["message"]
     ]
     assert task_lines, text[-3000:]
