@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Topic
+from portal.prepared import PreparedQuery
 
 from . import models as appeal_models
 from .models import Answer, Channel, Delivery, Kind, Language
@@ -84,6 +85,37 @@ class ApplicantFormMixin:
             return uuid.uuid4()
 
 
+# Every citizen's filing checks its topic: a prepared query (compiled once per
+# process, see portal/prepared.py); a topic's code is never empty.
+_ACTIVE_TOPIC_BY_CODE = PreparedQuery(
+    lambda code: Topic.objects.filter(is_active=True, code=code)[:1], code=""
+)
+
+
+class ActiveTopicField(forms.ModelChoiceField):
+    """An active topic, chosen by its code."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=Topic.objects.filter(is_active=True),
+            to_field_name="code",
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Topic):
+            value = value.code
+        self.validate_no_null_characters(value)
+        found = _ACTIVE_TOPIC_BY_CODE(code=str(value))
+        if not found:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return found[0]
+
+
 class AppealForm(ApplicantFormMixin, forms.Form):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     addressee = forms.ModelChoiceField(
@@ -102,12 +134,7 @@ class AppealForm(ApplicantFormMixin, forms.Form):
             "right or a problem; a complaint is about a violated right."
         ),
     )
-    topic = forms.ModelChoiceField(
-        label=_("Topic"),
-        queryset=Topic.objects.filter(is_active=True),
-        to_field_name="code",
-        empty_label=_("Choose a topic"),
-    )
+    topic = ActiveTopicField(label=_("Topic"), empty_label=_("Choose a topic"))
     text = LetterField(
         label=_("Text of the appeal"),
         min_length=TEXT_MIN,
@@ -282,13 +309,7 @@ class RegistrationForm(RepeatChoiceMixin):
         label=_("E-mail"), max_length=254, required=False
     )
     kind = forms.ChoiceField(label=_("Kind of appeal"), choices=Kind.choices)
-    topic = forms.ModelChoiceField(
-        label=_("Topic"),
-        queryset=Topic.objects.filter(is_active=True),
-        required=False,
-        empty_label="—",
-        to_field_name="code",
-    )
+    topic = ActiveTopicField(label=_("Topic"), required=False, empty_label="—")
     addressee = forms.ModelChoiceField(
         label=_("Addressed to"),
         queryset=Agency.objects.filter(is_active=True),

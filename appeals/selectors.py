@@ -5,6 +5,7 @@ import datetime as dt
 import heapq
 import logging
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -44,9 +45,10 @@ def appeal_for_citizen(*, tracking_number: str, access_code: str) -> Appeal | No
     return appeal if appeal and matches else None
 
 
-# A citizen's pages, the hottest reads of the portal, run prepared queries (compiled
-# once per process, see portal/prepared.py). The stand-ins are values no real row
-# takes: a tracking number is never empty, an id never negative.
+# A citizen's pages and the filing form, the hottest reads of the portal, run prepared
+# queries (compiled once per process, see portal/prepared.py). The stand-ins are
+# values no real row takes: a tracking number is never empty, an id never negative,
+# a submission key (uuid4) never the nil UUID.
 _APPEAL_BY_NUMBER = PreparedQuery(
     lambda number: Appeal.objects.filter(tracking_number=number)[:1], number=""
 )
@@ -55,6 +57,9 @@ _APPEAL_WITH_AGENCIES_BY_NUMBER = PreparedQuery(
         tracking_number=number
     )[:1],
     number="",
+)
+_APPEAL_BY_SUBMISSION_KEY = PreparedQuery(
+    lambda key: Appeal.objects.filter(submission_key=key)[:1], key=uuid.UUID(int=0)
 )
 _PUBLIC_EVENTS = PreparedQuery(
     lambda appeal: Event.objects.filter(appeal_id=appeal, is_public=True).order_by(
@@ -81,6 +86,12 @@ def appeal_by_tracking_number(
         return None
     query = _APPEAL_WITH_AGENCIES_BY_NUMBER if with_agencies else _APPEAL_BY_NUMBER
     found = query(number=number)
+    return found[0] if found else None
+
+
+def appeal_by_submission_key(key: uuid.UUID) -> Appeal | None:
+    """The appeal a filing form with this key made, if it was sent before."""
+    found = _APPEAL_BY_SUBMISSION_KEY(key=key)
     return found[0] if found else None
 
 

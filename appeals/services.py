@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Topic
+from portal.prepared import PreparedQuery
 
 from . import (
     callbacks,
@@ -254,15 +255,21 @@ def purge_stale_uploads(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> i
     return removed
 
 
+# Every submission looks for its staged files (a prepared query: compiled once per
+# process, see portal/prepared.py); a submission key is never the nil UUID.
+_STAGED_FOR_UPDATE = PreparedQuery(
+    lambda key: StagedUpload.objects.select_for_update().filter(submission_key=key),
+    key=uuid.UUID(int=0),
+)
+
+
 def _attach_staged(
     appeal: Appeal,
     submission_key: uuid.UUID,
     purpose: str = Attachment.Purpose.CITIZEN,
 ) -> None:
     """The staged files become the appeal's attachments, without copying them."""
-    staged = list(
-        StagedUpload.objects.select_for_update().filter(submission_key=submission_key)
-    )
+    staged = _STAGED_FOR_UPDATE(key=submission_key)
     if not staged:  # most appeals: building the empty insert and delete costs ~1 ms
         return
     Attachment.objects.bulk_create(

@@ -17,6 +17,7 @@ upgrade that changes the compiler's internals fails there, not on a citizen's pa
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -35,13 +36,15 @@ class _Compiled:
         self.params = list(params)
         self.slots = {}
         for name, stand_in in stand_ins.items():
-            found = [n for n, value in enumerate(self.params) if value == stand_in]
+            adapt = _adapter(stand_in, compiler.connection)
+            marker = adapt(stand_in)
+            found = [n for n, value in enumerate(self.params) if value == marker]
             if len(found) != 1:
                 raise ValueError(
                     f"prepared query: the stand-in for {name!r} appears "
                     f"{len(found)} times among the parameters, not once"
                 )
-            self.slots[name] = found[0]
+            self.slots[name] = (found[0], adapt)
         columns = [column[0] for column in compiler.select[: compiler.col_count]]
         if compiler.has_composite_fields(columns) or compiler.annotation_col_map:
             raise ValueError("prepared query: composite keys or annotations")
@@ -57,8 +60,8 @@ class _Compiled:
 
     def run(self, values: dict[str, Any]) -> list:
         params = list(self.params)
-        for name, slot in self.slots.items():
-            params[slot] = values[name]
+        for name, (slot, adapt) in self.slots.items():
+            params[slot] = adapt(values[name])
         with self.compiler.connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -73,14 +76,34 @@ class _Compiled:
         return objects
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _hex(value: uuid.UUID) -> str:
+    return value.hex
+
+
+def _adapter(stand_in: Any, connection) -> Callable[[Any], Any]:
+    """How a value of the stand-in's type reaches the compiled parameters: as it is,
+    or as Django's UUIDField adapts it where the database has no uuid type (SQLite:
+    its hex)."""
+    if (
+        isinstance(stand_in, uuid.UUID)
+        and not connection.features.has_native_uuid_field
+    ):
+        return _hex
+    return _same
+
+
 class PreparedQuery:
     """``build(**params)`` returns the queryset; calling the prepared query with the
     same keyword arguments returns the list of model instances it would yield.
 
     ``stand_ins`` gives, for each parameter, a value of its type that the real values
     never take (it marks the parameter's place in the compiled SQL). The real values
-    go to the database as they are, not through the field's conversions, so each must
-    be of its stand-in's type. The rows are fetched at once (small results), and an
+    go to the database as they are, not through the field's conversions (but a UUID,
+    adapted as UUIDField adapts it), so each must be of its stand-in's type. The rows are fetched at once (small results), and an
     instance does not carry the object it was reached from (an event read by its
     appeal's id has no cached ``event.appeal``)."""
 

@@ -68,9 +68,7 @@ def filing_page(
         )
         upload_errors = _stage_files(request, key)
         if form.is_valid() and not upload_errors:
-            already = next(
-                iter(Appeal.objects.filter(submission_key=key).order_by()[:1]), None
-            )
+            already = selectors.appeal_by_submission_key(key)
             if already is not None:  # sent again: the first one's receipt, no count
                 return on_sent(
                     request,
@@ -96,7 +94,7 @@ def filing_page(
         if status == 200:
             status = 400
     else:
-        key = uuid.uuid4()
+        key = uuid.uuid4()  # a new form: nothing staged under it yet
         addressee = Agency.objects.filter(slug=agency_slug, is_active=True).first()
         form = AppealForm(
             initial={
@@ -109,7 +107,11 @@ def filing_page(
     return render(
         request,
         template,
-        {"form": form, "staged": selectors.staged_uploads(key), **(context or {})},
+        {
+            "form": form,
+            "staged": selectors.staged_uploads(key) if form.is_bound else [],
+            **(context or {}),
+        },
         status=status,
     )
 

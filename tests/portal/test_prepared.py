@@ -3,18 +3,26 @@ the same rows, fields, joined rows and JSON values, in one query, in each langua
 and the session store that reads through one."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone, translation
 
 from agencies.models import Agency
 from appeals import selectors, services
-from appeals.models import Answer, Appeal, Event, Rating
+from appeals.models import Answer, Appeal, Event, Rating, StagedUpload
 from portal.prepared import PreparedQuery
 from portal.sessions import SessionStore
-from tests.factories import AgencyFactory, answer_appeal, paper_appeal, staff_member
+from tests.factories import (
+    AgencyFactory,
+    TopicFactory,
+    answer_appeal,
+    paper_appeal,
+    staff_member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +183,87 @@ def test_a_value_of_another_type_than_its_stand_in_is_refused(answered):
 
     with pytest.raises(TypeError, match="'appeal' must be int, not str"):
         _PUBLIC_EVENTS(appeal=str(answered.pk))
+
+
+# --- The filing form's look-ups ----------------------------------------------------
+
+
+def _portal_submission(**fields):
+    return services.submit_appeal(
+        submission_key=uuid.uuid4(),
+        applicant_name="Асанов Бакыт",
+        applicant_email="bakyt@example.kg",
+        text="Биздин көчөдө жарык жок, үч айдан бери.",
+        language="ky",
+        kind="complaint",
+        **fields,
+    )
+
+
+def test_appeal_by_submission_key_is_the_orms_appeal_on_each_database():
+    # SQLite keeps a UUID as its hex, PostgreSQL as uuid: the key is adapted as
+    # UUIDField adapts it.
+    appeal = _portal_submission().appeal
+    _portal_submission()  # another key, not found by the first
+    found = selectors.appeal_by_submission_key(appeal.submission_key)
+    assert _fields(found) == _fields(Appeal.objects.get(pk=appeal.pk))
+    assert selectors.appeal_by_submission_key(uuid.uuid4()) is None
+    with pytest.raises(TypeError, match="must be UUID, not str"):
+        selectors.appeal_by_submission_key(str(appeal.submission_key))
+
+
+def test_staged_files_become_the_attachments_of_their_own_submission_only():
+    from django.core.files.base import ContentFile
+
+    key, other = uuid.uuid4(), uuid.uuid4()
+    for submission_key, name in ((key, "a.pdf"), (key, "b.pdf"), (other, "c.pdf")):
+        item = StagedUpload(
+            submission_key=submission_key,
+            original_name=name,
+            content_type="application/pdf",
+            size=4,
+            sha256=name * 8,
+        )
+        item.file.save("upload.pdf", ContentFile(b"%PDF"), save=False)
+        item.save()
+    appeal = services.submit_appeal(
+        submission_key=key,
+        applicant_name="Асанов Бакыт",
+        applicant_email="bakyt@example.kg",
+        text="Биздин көчөдө жарык жок, үч айдан бери.",
+        language="ky",
+        kind="complaint",
+    ).appeal
+    assert sorted(appeal.attachments.values_list("original_name", flat=True)) == [
+        "a.pdf",
+        "b.pdf",
+    ]
+    assert list(StagedUpload.objects.values_list("original_name", flat=True)) == [
+        "c.pdf"
+    ]
+
+
+def test_the_topic_field_takes_an_active_topic_by_its_code_in_each_language():
+    from appeals.forms import ActiveTopicField
+
+    names = {"name_ky": "Жолдор", "name_ru": "Дороги", "name_en": "Roads"}
+    roads = TopicFactory(code="roads", **names)
+    TopicFactory(code="closed", is_active=False)
+    field = ActiveTopicField()
+    for language in ("ky", "ru", "en"):
+        with translation.override(language):
+            found = field.clean("roads")
+            assert found.pk == roads.pk
+            assert found.name == names[f"name_{language}"]
+    for refused in ("closed", "no-such-topic", "roads\x00"):
+        with pytest.raises(ValidationError) as caught:
+            field.clean(refused)
+        assert caught.value.code in ("invalid_choice", "null_characters_not_allowed")
+    with pytest.raises(ValidationError) as caught:
+        field.clean("")
+    assert caught.value.code == "required"
+    assert ActiveTopicField(required=False).clean("") is None
+    assert field.clean(roads).pk == roads.pk
 
 
 # --- Sessions ---------------------------------------------------------------------
