@@ -26,6 +26,7 @@ EXPECTED = [
     "submissions: p95",
     "submissions: errors",
     "submissions: accepted",
+    "submissions: receipts unsent 2 min after",
     "submissions: CPU each, web workers",
     "submissions: CPU each, Celery worker",
     "submissions: CPU each, PostgreSQL",
@@ -139,6 +140,7 @@ def test_generate_then_run_write_every_figure(scratch_url, tmp_path):
     by_name = {entry["name"]: entry for entry in figures}
     assert by_name["submissions: errors"]["value"] == 0
     assert by_name["submissions: accepted"]["value"] > 0
+    assert by_name["submissions: receipts unsent 2 min after"]["value"] == 0
     assert by_name["submissions: throughput"]["reference"] > 0
     assert by_name["report: year figures"]["reference"] > 0
     assert by_name["memory: web process peak RSS"]["value"] > 30
