@@ -10,10 +10,11 @@ from contextlib import contextmanager
 import pytest
 from django.utils import timezone
 
-from appeals import notifications, services
+from appeals import notifications
 from appeals.models import Notification
 from appeals.tasks import drain_notifications
 from portal.celery import app as celery_app
+from tests.factories import portal_submission
 from tests.helpers import ROOT, celery_worker, free_port, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -34,14 +35,7 @@ def _notice(n: int, **fields) -> Notification:
 
 
 def _submit(n: int = 0):
-    return services.submit_appeal(
-        submission_key=uuid.uuid4(),
-        applicant_name="Асанов Бакыт",
-        applicant_email=f"bakyt{n}@example.kg",
-        text="Биздин көчөдө жарык жок, үч айдан бери.",
-        language="ky",
-        kind="complaint",
-    )
+    return portal_submission(applicant_email=f"bakyt{n}@example.kg")
 
 
 @contextmanager

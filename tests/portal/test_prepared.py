@@ -21,6 +21,7 @@ from tests.factories import (
     TopicFactory,
     answer_appeal,
     paper_appeal,
+    portal_submission,
     staff_member,
 )
 
@@ -188,23 +189,11 @@ def test_a_value_of_another_type_than_its_stand_in_is_refused(answered):
 # --- The filing form's look-ups ----------------------------------------------------
 
 
-def _portal_submission(**fields):
-    return services.submit_appeal(
-        submission_key=uuid.uuid4(),
-        applicant_name="Асанов Бакыт",
-        applicant_email="bakyt@example.kg",
-        text="Биздин көчөдө жарык жок, үч айдан бери.",
-        language="ky",
-        kind="complaint",
-        **fields,
-    )
-
-
 def test_appeal_by_submission_key_is_the_orms_appeal_on_each_database():
     # SQLite keeps a UUID as its hex, PostgreSQL as uuid: the key is adapted as
     # UUIDField adapts it.
-    appeal = _portal_submission().appeal
-    _portal_submission()  # another key, not found by the first
+    appeal = portal_submission().appeal
+    portal_submission()  # another key, not found by the first
     found = selectors.appeal_by_submission_key(appeal.submission_key)
     assert _fields(found) == _fields(Appeal.objects.get(pk=appeal.pk))
     assert selectors.appeal_by_submission_key(uuid.uuid4()) is None
@@ -226,14 +215,7 @@ def test_staged_files_become_the_attachments_of_their_own_submission_only():
         )
         item.file.save("upload.pdf", ContentFile(b"%PDF"), save=False)
         item.save()
-    appeal = services.submit_appeal(
-        submission_key=key,
-        applicant_name="Асанов Бакыт",
-        applicant_email="bakyt@example.kg",
-        text="Биздин көчөдө жарык жок, үч айдан бери.",
-        language="ky",
-        kind="complaint",
-    ).appeal
+    appeal = portal_submission(submission_key=key).appeal
     assert sorted(appeal.attachments.values_list("original_name", flat=True)) == [
         "a.pdf",
         "b.pdf",
