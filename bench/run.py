@@ -224,6 +224,7 @@ class Bench:
             ],
             self.work / "worker.log",
         )
+        _wait_for_worker(worker, self.work / "worker.log")
         gunicorn = _start(_gunicorn("portal.wsgi:application", port, self.args), log)
         try:
             _wait_for_http(port, "/ky/appeal/", gunicorn, log)
@@ -765,6 +766,20 @@ def _wait_for_http(port: int, path: str, process, log: Path, timeout=60.0) -> No
                 return
         time.sleep(0.2)
     raise SystemExit(f"gunicorn did not answer in {timeout} s")
+
+
+def _wait_for_worker(process, log: Path, timeout=60.0) -> None:
+    """Until the Celery worker answers a ping: its start-up (Django, the pool
+    process) is then over and not counted in the CPU per submission."""
+    from portal.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the Celery worker exited:\n{log.read_text()[-3000:]}")
+        if app.control.ping(timeout=0.5):
+            return
+    raise SystemExit("the Celery worker did not answer a ping")
 
 
 def _peak_rss(pid: int) -> dict:
