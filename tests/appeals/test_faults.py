@@ -17,7 +17,8 @@ stopped. The delivery guarantee these tests hold the code to:
 
 One window is left open, and no test pretends otherwise: a worker killed after the
 mail server accepted the mail but before the SENT mark committed sends that mail twice
-(at least once, not exactly once). The tests below kill the worker before the send,
+(at least once, not exactly once); for the drain, which marks a batch of notices sent
+together, that is the mails of the batch sent so far. The tests below kill the worker before the send,
 while it waits inside the drain on a database lock the test holds.
 """
 
