@@ -111,7 +111,9 @@ class ActiveTopicField(forms.ModelChoiceField):
         found = _ACTIVE_TOPIC_BY_CODE(code=str(value))
         if not found:
             raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
             )
         return found[0]
 

@@ -102,10 +102,11 @@ class PreparedQuery:
 
     ``stand_ins`` gives, for each parameter, a value of its type that the real values
     never take (it marks the parameter's place in the compiled SQL). The real values
-    go to the database as they are, not through the field's conversions (but a UUID,
-    adapted as UUIDField adapts it), so each must be of its stand-in's type. The rows are fetched at once (small results), and an
-    instance does not carry the object it was reached from (an event read by its
-    appeal's id has no cached ``event.appeal``)."""
+    go to the database as they are, not through the field's conversions (but for a
+    UUID, adapted as UUIDField adapts it), so each must be of its stand-in's type.
+    The rows are fetched at once (small results), and an instance does not carry the
+    object it was reached from (an event read by its appeal's id has no cached
+    ``event.appeal``)."""
 
     def __init__(self, build: Callable[..., QuerySet], **stand_ins: Any):
         self.build = build
