@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -351,9 +352,11 @@ def _journal_queryset(filters: JournalFilters) -> QuerySet[Appeal]:
         if _FULL_REGISTRATION_NUMBER.match(number):
             appeals = appeals.filter(registration_number=number)  # the unique index
         else:
-            # LIKE '%000123': on PostgreSQL the pg_trgm GIN index appeal_number_trgm_idx
-            # (migration 0004) answers it; a b-tree cannot.
-            appeals = appeals.filter(registration_number__endswith=number)
+            # The number's end is the reversed number's beginning (LIKE '321000%'):
+            # on PostgreSQL the b-tree appeal_number_suffix_idx (migration 0017)
+            # answers it, whatever the length of the ending.
+            appeals = appeals.alias(number_reversed=Reverse("registration_number"))
+            appeals = appeals.filter(number_reversed__startswith=number[::-1])
     applicant = matching.name_key(filters.applicant)
     if applicant:
         # A prefix of the normalised name (LIKE 'key%'). At scale it is served by

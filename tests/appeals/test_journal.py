@@ -317,6 +317,49 @@ def test_filter_by_number_without_year_matches_its_end(client, agency_a, clerk_a
     ]
 
 
+def test_filter_by_a_short_number_ending_matches_it(client, agency_a, clerk_a):
+    # Two characters: fewer than a trigram, so the index must not depend on them.
+    ends_23 = _archival(agency_a, D(2026, 1, 10), registration_number="AA-2026-000123")
+    also_23 = _archival(agency_a, D(2026, 1, 11), registration_number="AA-2026-000023")
+    _archival(agency_a, D(2026, 1, 12), registration_number="AA-2026-000132")
+    login_staff(client, clerk_a)
+    assert _numbers(client.get(URL, {"number": "23"})) == [
+        also_23.registration_number,
+        ends_23.registration_number,
+    ]
+
+
+@pytest.mark.parametrize("pattern", ["%", "_", "%3", "_23"])
+def test_filter_by_number_ending_takes_wildcards_literally(
+    client, agency_a, clerk_a, pattern
+):
+    _archival(agency_a, D(2026, 1, 10), registration_number="AA-2026-000123")
+    login_staff(client, clerk_a)
+    response = client.get(URL, {"number": pattern})
+    assert response.status_code == 200
+    assert _numbers(response) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("ending", ["000123", "23", "3"])
+def test_number_ending_is_read_from_the_suffix_index(agency_a, ending):
+    from appeals.selectors import JournalFilters, _journal_queryset
+
+    queryset = (
+        _journal_queryset(JournalFilters(number=ending))
+        .select_related(None)
+        .order_by()
+        .only("pk")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            plan = queryset.explain()
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    assert "appeal_number_suffix_idx" in plan, plan
+
+
 def test_filter_by_applicant_matches_the_beginning_of_the_name_in_any_case(
     client, agency_a, clerk_a
 ):

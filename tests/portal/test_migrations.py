@@ -254,7 +254,7 @@ def test_every_migration_applies_forwards_on_a_filled_database(scratch_database)
             "JOIN pg_class c ON c.oid = i.indexrelid "
             "WHERE c.relname IN ('appeal_lead_intake_idx', 'appeal_closed_at_idx', "
             "'event_type_at_idx', 'appeal_journal_status_idx', "
-            "'appeal_number_trgm_idx', 'appeal_text_trgm_idx')"
+            "'appeal_number_suffix_idx', 'appeal_text_trgm_idx')"
         )
         indexes = dict(cursor.fetchall())
     assert indexes == {
@@ -262,6 +262,6 @@ def test_every_migration_applies_forwards_on_a_filled_database(scratch_database)
         "appeal_closed_at_idx": True,
         "event_type_at_idx": True,
         "appeal_journal_status_idx": True,
-        "appeal_number_trgm_idx": True,
+        "appeal_number_suffix_idx": True,
         "appeal_text_trgm_idx": True,
     }
