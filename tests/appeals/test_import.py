@@ -551,6 +551,30 @@ def test_command_exits_1_on_errors_and_0_on_success(tmp_path):
     assert Appeal.objects.filter(is_imported=True).count() == 2
 
 
+def test_command_starts_without_loading_every_view(tmp_path):
+    # Django's system checks would import every URLconf and view, WeasyPrint with
+    # them: 2 s of every import at any size.
+    code = (
+        "import sys\n"
+        "from django.core.management import execute_from_command_line\n"
+        "try:\n"
+        "    execute_from_command_line(['manage.py', 'import_appeals', sys.argv[1]])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('weasyprint' in sys.modules, 'appeals.views.staff' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "missing.csv")],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "No such file" in result.stderr, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
 @pytest.mark.postgres
 def test_bulk_import_of_5000_rows_on_postgres(tmp_path, apparatus):
     channels = ["president_office", "jogorku_kenesh", "public_reception", "portal"]

@@ -32,6 +32,10 @@ class Command(BaseCommand):
         "numbers are imported a second time."
     )
 
+    # Django's system checks load every URLconf and view (WeasyPrint among them): 2 s
+    # of every run, and nothing the import relies on (the schema is the migrations').
+    requires_system_checks = []
+
     def add_arguments(self, parser):
         parser.add_argument("file", help="the CSV or XLSX file")
         parser.add_argument(
