@@ -49,6 +49,8 @@ EXPECTED = [
     "report: year PDF alone, CPU time",
     "deadline sweep",
     "import of 300 rows (whole command)",
+    "import: validated in",
+    "import: imported in",
     "memory: import peak RSS",
 ]
 
