@@ -10,7 +10,8 @@ tracking form and status page; (c) the largest agency's inbox, first and deep pa
 intake report figures and PDF, beside a raw count(*) ... GROUP BY over the same rows;
 (f) the daily deadline sweep (rolled back, so the data set stays as generated); (g)
 `manage.py import_appeals` of 100,000 rows into this database (removed afterwards);
-(h) peak RSS of a gunicorn worker and a Celery worker.
+(h) peak RSS of a gunicorn worker and a Celery worker. Before and after them, the time
+of a fixed pure-Python work: the machine's speed, to compare runs of other days by.
 
 The portal runs as in production (DEBUG off, behind a TLS proxy: requests carry
 X-Forwarded-Proto) except that the rate limits are raised (RATE_*=1,000,000): every
@@ -102,6 +103,7 @@ def main() -> int:
 
     django.setup()
     bench = Bench(args=args, samples=samples, work=work, env=env)
+    bench.add("machine: fixed CPU work, before", _fixed_cpu_work_ms(), "ms")
     try:
         if "submit" in only or "memory" in only:
             bench.submissions(memory="memory" in only)
@@ -119,12 +121,26 @@ def main() -> int:
             bench.importing()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    bench.add("machine: fixed CPU work, after", _fixed_cpu_work_ms(), "ms")
     bench.print_table()
     args.results.write_text(
         json.dumps(bench.results, ensure_ascii=False, indent=1) + "\n"
     )
     print(f"\nwritten    {args.results}")
     return 0
+
+
+def _fixed_cpu_work_ms() -> float:
+    """The same pure-Python work in every run, best of five: how fast the cores are
+    now. The machine's speed drifts between sessions and within one (the year PDF's
+    CPU time 0.93 s in session 8, 1.5-2.3 s in session 9): compare runs through it."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(20):
+            sum(range(1_000_000))
+        best = min(best, time.process_time() - started)
+    return best * 1000
 
 
 def _environment(url: str, samples: dict, work: Path, redis_url: str) -> dict:

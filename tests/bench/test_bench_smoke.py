@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = [
+    "machine: fixed CPU work, before",
     "submissions: throughput",
     "submissions: p50",
     "submissions: p95",
@@ -52,6 +53,7 @@ EXPECTED = [
     "import: validated in",
     "import: imported in",
     "memory: import peak RSS",
+    "machine: fixed CPU work, after",
 ]
 
 
