@@ -4,7 +4,7 @@ GIN index of 0004. Registration numbers are mostly zeros and digits, so the trig
 of an ending ("000", "001", ...) match most of the register: at 10M appeals the
 chancellery's search for "000123" took 4.7-5.6 s through the GIN index and takes
 6-35 ms through this one; endings shorter than a trigram are served too. An insert
-costs about what it did (100,000 imported rows: +0.7 s of server CPU either way).
+costs about what it did (bench/README, "Where it stands").
 
 PostgreSQL only, like 0004; built CONCURRENTLY, so the appeals table stays writable,
 then the table is analysed: the planner has no statistics of the new expression
