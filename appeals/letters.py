@@ -6,8 +6,8 @@ from .models import Answer, Appeal
 
 
 def render_answer_letter(*, appeal: Appeal, answer: Answer) -> bytes:
-    # Imported here: every process that loads the services (the import, the sweeps,
-    # the workers) would otherwise load WeasyPrint at start, 0.65 s and 39 MiB.
+    # Imported here: every process that loads the services (import_appeals and other
+    # commands) would otherwise load WeasyPrint at start, 0.65 s and 39 MiB.
     from portal import pdf
 
     with translation.override(appeal.language):

@@ -60,11 +60,10 @@ def main() -> int:
     samples = json.loads((ROOT / "bench" / f"samples-{name}.json").read_text())
     work = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     os.environ.update(_environment(args.database_url, samples, work, args.redis_url))
-    # As gunicorn loads the portal: Django set up, then what it loaded frozen.
     from django.db import connection
     from django.test import Client
 
-    import portal.wsgi  # noqa: F401
+    import portal.wsgi  # noqa: F401  (as gunicorn loads it: set up, then frozen)
     from agencies.models import Topic
 
     topic = Topic.objects.filter(is_active=True).values_list("code", flat=True)[0]
