@@ -428,6 +428,7 @@ class Event(models.Model):
             "personal_data_removed",
             _("personal data removed under the retention period"),
         )
+        ACCESS_CODE_REISSUED = "access_code_reissued", _("access code issued anew")
 
     appeal = models.ForeignKey(
         Appeal,
@@ -615,7 +616,10 @@ class ApiRequest(models.Model):
     endpoint = models.CharField(max_length=32)
     body_sha256 = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The answer without the citizen's access code: kept for 30 days (and in backups),
+    # so the code is never stored; a replay issues a new one (api.views._idempotent).
     response_body = models.JSONField(null=True, blank=True)
+    access_code_withheld = models.BooleanField(default=False)
     appeal = models.ForeignKey(
         Appeal,
         on_delete=models.CASCADE,
@@ -873,6 +877,14 @@ class StagedUpload(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            # A double-click posts the same file twice in parallel: one is kept.
+            models.UniqueConstraint(
+                fields=["submission_key", "sha256"], name="staged_upload_once_per_form"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.original_name

@@ -148,12 +148,23 @@ def applicant_fields(
 
 @dataclass(frozen=True)
 class NewAttachment:
-    """A file already checked by the form (type sniffed from its content, size)."""
+    """A file already through uploads.check (type sniffed, limits, virus scan)."""
 
-    name: str
+    name: str  # display text only
     content_type: str
     content: bytes
     purpose: str = Attachment.Purpose.CITIZEN
+
+    @classmethod
+    def checked(
+        cls, checked: uploads.CheckedFile, content: bytes, *, purpose: str
+    ) -> "NewAttachment":
+        return cls(
+            name=checked.name,
+            content_type=checked.content_type,
+            content=content,
+            purpose=purpose,
+        )
 
 
 def _save_attachments(appeal: Appeal, files: Iterable[NewAttachment]) -> None:
@@ -166,7 +177,12 @@ def _save_attachments(appeal: Appeal, files: Iterable[NewAttachment]) -> None:
             size=len(item.content),
             sha256=hashlib.sha256(item.content).hexdigest(),
         )
-        attachment.file.save(item.name, ContentFile(item.content), save=False)
+        # Stored under the detected type's extension, never the sender's name.
+        attachment.file.save(
+            f"upload.{uploads.extension_of(item.content_type)}",
+            ContentFile(item.content),
+            save=False,
+        )
         # Django has no on-rollback hook: remember the file so a failed transaction
         # does not leave it orphaned in storage.
         _stored_files.get().append((attachment.file.storage, attachment.file.name))
@@ -192,21 +208,22 @@ def _atomic_with_files():
 
 
 def stage_upload(*, submission_key: uuid.UUID, upload) -> StagedUpload:
-    """Keep a file of an unsent form, once checked by its content and the limits."""
-    checked = uploads.sniff(upload)
-    staged = StagedUpload.objects.filter(submission_key=submission_key)
-    uploads.check_totals(
-        count=staged.count() + 1,
-        total_size=sum(staged.values_list("size", flat=True)) + checked.size,
-    )
-    uploads.scan(upload, name=checked.name)
+    """Keep a file of an unsent form, once through uploads.check (content, limits,
+    virus scan). The same file chosen again, even by a double-click's two parallel
+    posts, is kept once (unique per form and content)."""
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
+    staged = StagedUpload.objects.filter(submission_key=submission_key)
     duplicate = staged.filter(sha256=digest.hexdigest()).first()
     if duplicate:  # the same file chosen again: keep one
         return duplicate
+    checked = uploads.check(
+        upload,
+        count_before=staged.count(),
+        size_before=sum(staged.values_list("size", flat=True)),
+    )
     item = StagedUpload(
         submission_key=submission_key,
         original_name=checked.name,
@@ -214,9 +231,14 @@ def stage_upload(*, submission_key: uuid.UUID, upload) -> StagedUpload:
         size=checked.size,
         sha256=digest.hexdigest(),
     )
-    item.file.save(f"upload.{checked.extension}", upload, save=False)
+    item.file.save(checked.storage_name, upload, save=False)
     try:
-        item.save()
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:
+        # A parallel post staged the same file first: keep that one.
+        item.file.delete(save=False)
+        return staged.get(sha256=item.sha256)
     except Exception:
         item.file.delete(save=False)
         raise
@@ -272,6 +294,13 @@ def _attach_staged(
     staged = _STAGED_FOR_UPDATE(key=submission_key)
     if not staged:  # most appeals: building the empty insert and delete costs ~1 ms
         return
+    _attachments_from_staged(appeal, staged, purpose)
+    StagedUpload.objects.filter(pk__in=[item.pk for item in staged]).delete()
+
+
+def _attachments_from_staged(
+    appeal: Appeal, staged: Iterable[StagedUpload], purpose: str
+) -> None:
     Attachment.objects.bulk_create(
         Attachment(
             appeal=appeal,
@@ -284,7 +313,36 @@ def _attach_staged(
         )
         for item in staged
     )
-    StagedUpload.objects.filter(pk__in=[item.pk for item in staged]).delete()
+
+
+def attach_late_uploads(*, appeal: Appeal, submission_key: uuid.UUID) -> int:
+    """Files staged under a form's key after its appeal was sent (a second post of
+    the same form, in parallel, with other files) join that appeal while it waits
+    for the clerk, within the limits; otherwise the purge removes them."""
+    if not StagedUpload.objects.filter(submission_key=submission_key).exists():
+        return 0
+    with transaction.atomic():
+        appeal = _lock(appeal.pk)
+        if appeal.status != Status.SUBMITTED:
+            return 0
+        staged = _STAGED_FOR_UPDATE(key=submission_key)
+        kept = list(appeal.attachments.values_list("sha256", "size"))
+        known = {sha for sha, _size in kept}
+        count, total = len(kept), sum(size for _sha, size in kept)
+        fitting = []
+        for item in staged:
+            if item.sha256 in known:
+                continue
+            if count + 1 > uploads.MAX_FILES or total + item.size > (
+                uploads.MAX_TOTAL_SIZE
+            ):
+                break
+            known.add(item.sha256)
+            count, total = count + 1, total + item.size
+            fitting.append(item)
+        _attachments_from_staged(appeal, fitting, Attachment.Purpose.CITIZEN)
+        StagedUpload.objects.filter(pk__in=[item.pk for item in fitting]).delete()
+    return len(fitting)
 
 
 @dataclass(frozen=True)
@@ -351,6 +409,7 @@ def submit_appeal(
             # tracking number was taken: draw again.
             existing = Appeal.objects.filter(submission_key=submission_key).first()
             if existing is not None:
+                attach_late_uploads(appeal=existing, submission_key=submission_key)
                 return Submission(appeal=existing, access_code=None, created=False)
             continue
         return Submission(appeal=appeal, access_code=access_code, created=True)
@@ -387,6 +446,23 @@ def _insert_submission(
         record_event(appeal=appeal, type=Event.Type.SUBMITTED, at=received_at)
         notifications.queue(appeal=appeal, template="receipt")
     return appeal
+
+
+@transaction.atomic
+def reissue_access_code(*, appeal: Appeal, actor: AbstractBaseUser | None) -> str:
+    """A new access code for the appeal; the earlier one stops working. For an API
+    client's retry, whose first answer carried a code that is never stored."""
+    appeal = _lock(appeal.pk)
+    code = codes.new_access_code()
+    appeal.access_code_hash = codes.hash_access_code(code)
+    appeal.save(update_fields=["access_code_hash", "updated_at"])
+    record_event(
+        appeal=appeal,
+        type=Event.Type.ACCESS_CODE_REISSUED,
+        actor=actor,
+        is_public=False,
+    )
+    return code
 
 
 def _unique_tracking_number() -> str:

@@ -1,8 +1,12 @@
-"""Files citizens and clerks attach: recognised by their content, limited in size and
-count, and staged so a form that fails validation keeps them."""
+"""Files citizens, clerks and API clients attach: one path (`check`) for every entry
+point, which recognises a file by its content, holds it to the limits and passes it to
+the virus scanner. A file is stored and served under a name whose extension is the
+detected type; the sender's name is kept only as display text."""
 
 import logging
+import unicodedata
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import filetype
 from django.core.exceptions import ValidationError
@@ -20,21 +24,83 @@ MAX_FILES = 10
 MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_TOTAL_SIZE = 20 * 1024 * 1024
 HEAD_BYTES = 8192
+# A file's display name is cut to this many characters (its extension kept).
+MAX_NAME_LENGTH = 100
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CheckedFile:
-    name: str
+    name: str  # display text only: cleaned, perhaps shortened
     content_type: str
-    extension: str
+    extension: str  # of the detected type: what the file is stored and served as
     size: int
+    shortened: bool = False
+
+    @property
+    def storage_name(self) -> str:
+        """The name handed to storage: never the sender's, always the detected type."""
+        return f"upload.{self.extension}"
+
+
+def display_name(raw: str | None) -> tuple[str, bool]:
+    """The sender's file name as text to show: its last path part, without control
+    and format characters (U+202E and the other bidi controls would make
+    'scan\u202efdp.exe' read as 'scanexe.pdf'), cut to MAX_NAME_LENGTH with its
+    extension kept. Returns the name and whether it was shortened."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        " " if ch.isspace() else ch
+        for ch in name
+        if unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
+        or ch.isspace()
+    )
+    name = " ".join(name.split()) or "file"
+    if len(name) <= MAX_NAME_LENGTH:
+        return name, False
+    suffix = PurePath(name).suffix
+    if len(suffix) > 10:
+        suffix = ""
+    return name[: MAX_NAME_LENGTH - len(suffix) - 1] + "…" + suffix, True
+
+
+def download_name(name: str, extension: str) -> str:
+    """The name a stored file is downloaded under: the display name with the detected
+    type's extension ('scan.pdf.bat' holding a PDF is served as 'scan.pdf')."""
+    cleaned, _shortened = display_name(name)
+    stem = cleaned
+    suffix = PurePath(cleaned).suffix
+    if suffix and suffix.lower() != f".{extension}":
+        stem = cleaned[: -len(suffix)]
+    if stem.lower().endswith(f".{extension}"):
+        return stem
+    return f"{stem or 'file'}.{extension}"
+
+
+def extension_of(content_type: str) -> str:
+    """The extension of one of the allowed types (for files stored before this)."""
+    for extension, allowed in ALLOWED_TYPES.items():
+        if allowed == content_type:
+            return extension
+    return "bin"
+
+
+def check(
+    upload: UploadedFile, *, count_before: int = 0, size_before: int = 0
+) -> CheckedFile:
+    """The one way in for a file, from the web form, the clerk's form or the API:
+    recognised by its content, held to the per-file and total limits (with the
+    `count_before` files of `size_before` bytes already taken), then scanned."""
+    checked = sniff(upload)
+    check_totals(count=count_before + 1, total_size=size_before + checked.size)
+    scan(upload, name=checked.name)
+    return checked
 
 
 def sniff(upload: UploadedFile) -> CheckedFile:
     """Recognise a file by its content; raise a translated ValidationError otherwise."""
-    name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    name, shortened = display_name(upload.name)
     if upload.size == 0:
         raise ValidationError(_("The file %(name)s is empty.") % {"name": name})
     if upload.size > MAX_FILE_SIZE:
@@ -62,6 +128,7 @@ def sniff(upload: UploadedFile) -> CheckedFile:
         content_type=ALLOWED_TYPES[extension],
         extension=extension,
         size=upload.size,
+        shortened=shortened,
     )
 
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -37,7 +38,10 @@ from ..models import Answer, ApiRequest, Appeal, Attachment, Event, Form
 from . import serializers as s
 from .permissions import client_appeals_q
 
-IDEMPOTENCY_NAMESPACE = uuid.UUID("1b0f5b8e-58f4-4c4e-9d55-6b1e3c1f7a13")
+# An API filing's submission key is keyed with the server's secret: no one can
+# compute it from a client and an Idempotency-Key, so the web form (whose key the
+# browser sends) can never take it first, nor one client another's.
+SUBMISSION_KEY_SALT = "appeals.api.submission-key"
 PAGE_SIZE = 50
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -176,23 +180,60 @@ def _idempotent(request, *, endpoint: str, handler) -> Response:
                     "follow the appeal by its number."
                 ),
             )
+        body = record.response_body
+        if record.access_code_withheld and record.appeal is not None:
+            # The first answer's code was never stored: the retry gets a new one.
+            body = {
+                **body,
+                "access_code": services.reissue_access_code(
+                    appeal=record.appeal, actor=client.user
+                ),
+            }
         return Response(
-            record.response_body,
-            status=record.response_status,
-            headers={"Idempotent-Replayed": "true"},
+            body, status=record.response_status, headers={"Idempotent-Replayed": "true"}
         )
-    submission_key = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{client.pk}:{key}")
     try:
-        code, body, appeal = handler(request.data, client, submission_key)
+        code, body, appeal = handler(
+            request.data, client, submission_key(client=client, idempotency_key=key)
+        )
     except BaseException:
         # Only answered requests are kept: a refused one may be corrected and sent
         # again under the same key.
         ApiRequest.objects.filter(pk=record.pk).delete()
         raise
+    withheld = bool(body.get("access_code"))
     ApiRequest.objects.filter(pk=record.pk).update(
-        response_status=code, response_body=body, appeal=appeal
+        response_status=code,
+        response_body={**body, "access_code": None} if withheld else body,
+        access_code_withheld=withheld,
+        appeal=appeal,
     )
     return Response(body, status=code)
+
+
+def submission_key(*, client: ApiClient, idempotency_key: str) -> uuid.UUID:
+    """The submission key of a client's write: the client and its Idempotency-Key,
+    keyed with SECRET_KEY (unguessable outside the server)."""
+    digest = salted_hmac(
+        SUBMISSION_KEY_SALT, f"{client.pk}:{idempotency_key}", algorithm="sha256"
+    ).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
+
+
+class SubmissionKeyClash(exceptions.APIException):
+    """The submission key already belongs to an appeal this request did not file.
+    Never answered as a success: that would hand over another filing's numbers."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "submission_key_clash"
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "This request could not be filed: its key is already taken. "
+                "Send it again with a new Idempotency-Key."
+            )
+        )
 
 
 def _error(code: int, detail: str) -> Response:
@@ -200,37 +241,28 @@ def _error(code: int, detail: str) -> Response:
 
 
 def _files(items: list[dict], purpose: str) -> list[services.NewAttachment]:
-    """Attachments sent in base64, checked like uploads through the web form."""
+    """Attachments sent in base64, through the same upload path as the web form's
+    (content sniffed, limits, virus scan)."""
     files, errors = [], []
     for item in items:
         try:
             content = base64.b64decode(item["content"], validate=True)
         except (binascii.Error, ValueError):
             errors.append(
-                _("The file %(name)s is not valid base64.") % {"name": item["name"]}
+                _("The file %(name)s is not valid base64.")
+                % {"name": uploads.display_name(item["name"])[0]}
             )
             continue
-        upload = SimpleUploadedFile(item["name"], content)
         try:
-            checked = uploads.sniff(upload)
+            checked = uploads.check(
+                SimpleUploadedFile(item["name"], content),
+                count_before=len(files),
+                size_before=sum(len(f.content) for f in files),
+            )
         except DjangoValidationError as exc:
             errors.extend(exc.messages)
             continue
-        files.append(
-            services.NewAttachment(
-                name=checked.name,
-                content_type=checked.content_type,
-                content=content,
-                purpose=purpose,
-            )
-        )
-    if not errors:
-        try:
-            uploads.check_totals(
-                count=len(files), total_size=sum(len(f.content) for f in files)
-            )
-        except DjangoValidationError as exc:
-            errors.extend(exc.messages)
+        files.append(services.NewAttachment.checked(checked, content, purpose=purpose))
     if errors:
         raise exceptions.ValidationError({"attachments": errors})
     return files
@@ -279,6 +311,8 @@ def _file_appeal(data, client: ApiClient, submission_key: uuid.UUID):
     submission = services.submit_appeal(
         submission_key=submission_key, files=files, **form.submission_fields()
     )
+    if not submission.created:
+        raise SubmissionKeyClash()
     return (
         status.HTTP_201_CREATED,
         _filed(submission.appeal, submission.access_code),
@@ -335,6 +369,8 @@ def _forward_appeal(data, client: ApiClient, submission_key: uuid.UUID):
         )
     except PermissionDenied as exc:
         raise exceptions.PermissionDenied() from exc
+    if access_code is None:  # an appeal stood under the key already
+        raise SubmissionKeyClash()
     return status.HTTP_201_CREATED, _filed(appeal, access_code), appeal
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from agencies.models import Agency
 from portal import pdf, ratelimit
 
-from .. import selectors, services
+from .. import selectors, services, uploads
 from ..forms import AppealForm, RatingForm, ReReviewForm, TrackForm
 from ..models import Appeal
 
@@ -70,6 +70,7 @@ def filing_page(
         if form.is_valid() and not upload_errors:
             already = selectors.appeal_by_submission_key(key)
             if already is not None:  # sent again: the first one's receipt, no count
+                services.attach_late_uploads(appeal=already, submission_key=key)
                 return on_sent(
                     request,
                     services.Submission(
@@ -120,9 +121,16 @@ def _stage_files(request: HttpRequest, key: uuid.UUID) -> list[str]:
     errors = []
     for upload in request.FILES.getlist("attachments"):
         try:
-            services.stage_upload(submission_key=key, upload=upload)
+            item = services.stage_upload(submission_key=key, upload=upload)
         except ValidationError as exc:
             errors.extend(exc.messages)
+            continue
+        if uploads.display_name(upload.name)[1]:
+            messages.info(
+                request,
+                _("The file's name was too long; it is kept as %(name)s.")
+                % {"name": item.original_name},
+            )
     return errors
 
 
@@ -235,8 +243,11 @@ def track(request: HttpRequest) -> HttpResponse:
                 limit=client_limit,
                 window=client_window,
             ) & ratelimit.hit(
+                # Per number and client: wrong codes typed elsewhere never lock the
+                # rightful owner out (the code's 75 bits are the guard against
+                # guessing, the per-client limit against trying many numbers).
                 "track-number",
-                selectors.codes.normalise(number),
+                f"{selectors.codes.normalise(number)}:{ratelimit.client_id(request)}",
                 limit=number_limit,
                 window=number_window,
             )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from agencies.models import Membership
 from portal.ratelimit import client_id
 
-from .. import permissions, selectors, services
+from .. import permissions, selectors, services, uploads
 from ..forms import (
     LeaveWithoutConsiderationForm,
     OralRegistrationForm,
@@ -347,7 +347,10 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     response = FileResponse(
         item.file.open("rb"),
         as_attachment=True,
-        filename=item.original_name,
+        # Under the detected type's extension, whatever the sender called it.
+        filename=uploads.download_name(
+            item.original_name, uploads.extension_of(item.content_type)
+        ),
         content_type=item.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

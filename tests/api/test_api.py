@@ -1,15 +1,19 @@
 """The API: keys and scopes, filing and forwarding through the web forms' rules and the
 clerks' services, idempotency, status and the agency's list, errors in three languages."""
 
+import json
+import uuid
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
 from agencies.models import ApiCallLog, ApiScope
-from appeals import services
+from appeals import codes, services
 from appeals.api.clients import revoke_api_client
-from appeals.models import Appeal, Attachment, Channel, Status
+from appeals.api.views import submission_key
+from appeals.models import ApiRequest, Appeal, Attachment, Channel, Status
 from tests.factories import staff_member
 from tests.files import pdf_bytes
 
@@ -73,7 +77,10 @@ def test_retry_with_the_same_key_and_body_creates_nothing_new(
     first = post(client, APPEALS, filing(topic), issued.key)
     again = post(client, APPEALS, filing(topic), issued.key)
     assert again.status_code == first.status_code == 201
-    assert again.json() == first.json()
+    # The same answer, but for the access code: it is never stored, so the retry
+    # carries a new one (issue 25, item 7).
+    without_code = lambda body: {k: v for k, v in body.items() if k != "access_code"}  # noqa: E731
+    assert without_code(again.json()) == without_code(first.json())
     assert again["Idempotent-Replayed"] == "true"
     assert Appeal.objects.count() == 1
 
@@ -352,3 +359,97 @@ def test_every_call_is_logged_without_its_body(client, make_client, topic):
     assert logs[0].idempotency_key == "log-1"
     assert logs[1].client is None
     assert "Бакыт" not in str(ApiCallLog.objects.values_list())
+
+
+# --- what the security probe found (issue 25) ----------------------------------------
+
+
+def test_the_stored_answer_keeps_no_access_code(client, make_client, topic):
+    issued = make_client()
+    body = post(client, APPEALS, filing(topic), issued.key).json()
+    record = ApiRequest.objects.get()
+    assert body["access_code"]
+    assert body["access_code"] not in json.dumps(record.response_body)
+    assert record.response_body["tracking_number"] == body["tracking_number"]
+
+
+def test_a_replay_issues_a_new_working_access_code_and_the_old_one_stops(
+    client, make_client, topic
+):
+    issued = make_client()
+    first = post(client, APPEALS, filing(topic), issued.key).json()
+    again = post(client, APPEALS, filing(topic), issued.key).json()
+    appeal = Appeal.objects.get()
+    assert again["access_code"] and again["access_code"] != first["access_code"]
+    assert codes.check_access_code(again["access_code"], appeal.access_code_hash)
+    assert not codes.check_access_code(first["access_code"], appeal.access_code_hash)
+    assert appeal.events.filter(type="access_code_reissued", is_public=False).exists()
+
+
+def test_submission_keys_are_not_computable_from_the_idempotency_key(make_client):
+    issued = make_client()
+    key = submission_key(client=issued.client, idempotency_key="k-1")
+    public_namespace = uuid.UUID("1b0f5b8e-58f4-4c4e-9d55-6b1e3c1f7a13")
+    assert key != uuid.uuid5(public_namespace, f"{issued.client.pk}:k-1")
+    assert key != submission_key(client=make_client().client, idempotency_key="k-1")
+
+
+@pytest.mark.parametrize("url", [APPEALS, FORWARDED])
+def test_a_key_taken_by_another_filing_is_an_error_never_its_numbers(
+    client, make_client, topic, url
+):
+    """The web form's key is whatever a browser sends; were it to hit an API filing's
+    key, the API must refuse rather than answer 201 with the other appeal."""
+    issued = make_client()
+    victim_key = submission_key(client=issued.client, idempotency_key="k-1")
+    taken = services.submit_appeal(
+        submission_key=victim_key,
+        applicant_name="Башка Адам",
+        applicant_email="other@example.kg",
+        text="Бул башка адамдын кайрылуусу, ал биринчи жөнөтүлдү.",
+        language="ky",
+        kind="complaint",
+    )
+    body = filing(topic) if url == APPEALS else forwarding()
+    response = post(client, url, body, issued.key, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert taken.appeal.tracking_number not in response.content.decode()
+    assert "key is already taken" in response.json()["detail"]
+    assert Appeal.objects.count() == 1
+
+
+def test_the_web_form_cannot_take_an_api_filings_key(client, make_client, topic):
+    """The probe's attack: post the public form first with the key the API would use
+    (uuid5 of a namespace in the source): the API filing must still be stored."""
+    issued = make_client()
+    public_namespace = uuid.UUID("1b0f5b8e-58f4-4c4e-9d55-6b1e3c1f7a13")
+    guessed = uuid.uuid5(public_namespace, f"{issued.client.pk}:k-1")
+    services.submit_appeal(
+        submission_key=guessed,
+        applicant_name="Кол салуучу",
+        applicant_email="attacker@example.kg",
+        text="Бул кол салуучунун кайрылуусу, ал биринчи жөнөтүлдү.",
+        language="ky",
+        kind="complaint",
+    )
+    response = post(client, APPEALS, filing(topic), issued.key)
+    assert response.status_code == 201
+    filed = Appeal.objects.get(tracking_number=response.json()["tracking_number"])
+    assert filed.applicant_email == "bakyt@example.kg"
+
+
+@pytest.mark.parametrize(
+    "name", ["scan_2026.pdf.bat", "letter.hta", "poly.html", "scan\u202efdp.exe"]
+)
+def test_api_files_are_stored_under_the_detected_type(client, make_client, topic, name):
+    issued = make_client()
+    response = post(
+        client,
+        APPEALS,
+        filing(topic, attachments=[{"name": name, "content": b64(pdf_bytes())}]),
+        issued.key,
+    )
+    assert response.status_code == 201, response.json()
+    attachment = Attachment.objects.get()
+    assert attachment.file.name.endswith(".pdf")
+    assert "\u202e" not in attachment.original_name

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from agencies.models import Agency, Topic
 from appeals import services
@@ -381,3 +382,57 @@ def test_left_without_consideration_shows_the_reason(client, django_user_model):
         f"/ru/track/{submission.appeal.tracking_number}/"
     ).content.decode()
     assert "Нет способа связаться с заявителем." in html
+
+
+# --- what the security probe found (issue 25) ----------------------------------------
+
+
+def test_the_receipt_page_shows_the_e_mail_only_to_the_browser_that_sent_it(
+    client, topic
+):
+    sent = client.post("/en/appeal/", _form_data(topic))
+    assert "bakyt@example.kg" in client.get(sent["Location"]).content.decode()
+    stranger = Client()
+    html = stranger.get(sent["Location"]).content.decode()
+    assert "bakyt@example.kg" not in html
+
+
+def test_wrong_codes_from_another_client_do_not_lock_out_the_owner(client, settings):
+    settings.PORTAL_RATE_LIMITS = {
+        **settings.PORTAL_RATE_LIMITS,
+        "track_number": (3, 3600),
+    }
+    submission = _submitted()
+    number = submission.appeal.tracking_number
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(10):
+        attacker.post(
+            "/en/track/", {"tracking_number": number, "access_code": "WRONG-CODE-1"}
+        )
+    owner = client.post(
+        "/en/track/", {"tracking_number": number, "access_code": submission.access_code}
+    )
+    assert owner.status_code == 302
+
+
+def test_a_long_file_name_is_cut_with_a_message_and_the_appeal_sent(client, topic):
+    data = _form_data(topic)
+    data["attachments"] = upload("а" * 300 + ".pdf", pdf_bytes())
+    response = client.post("/en/appeal/", data, follow=True)
+    assert response.status_code == 200
+    appeal = Appeal.objects.get()
+    name = appeal.attachments.get().original_name
+    assert len(name) == 100 and name.endswith(".pdf")
+    assert "name was too long; it is kept as" in response.content.decode()
+
+
+def test_a_second_post_of_the_form_with_another_file_adds_it(client, topic):
+    data = _form_data(topic)
+    data["attachments"] = upload("a.png", png_bytes())
+    first = client.post("/en/appeal/", data)
+    data["attachments"] = upload("b.pdf", pdf_bytes())
+    again = client.post("/en/appeal/", data)
+    assert again["Location"] == first["Location"]
+    appeal = Appeal.objects.get()
+    assert appeal.attachments.count() == 2
+    assert not StagedUpload.objects.exists()

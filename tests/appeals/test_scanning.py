@@ -9,6 +9,7 @@ import socketserver
 import struct
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -219,3 +220,45 @@ def test_clamd_replies_are_understood(reply, verdict):
 def test_a_clamd_error_reply_is_a_scan_error():
     with pytest.raises(scanning.ScanError):
         scanning.parse_reply("INSTREAM size limit exceeded. ERROR")
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [("/api/v1/appeals/", "filing"), ("/api/v1/forwarded/", "forwarding")],
+)
+def test_files_sent_through_the_api_are_scanned_too(clamd, client, url, body):
+    """Every entry point goes through the one upload path (issue 25, item 1)."""
+    from agencies.models import Agency, ApiScope
+    from appeals.api.clients import create_api_client
+    from appeals.models import Appeal
+    from tests.api.conftest import auth, b64, filing, forwarding
+    from tests.factories import TopicFactory
+
+    issued = create_api_client(
+        name="Test system",
+        agency=Agency.objects.get(slug="gov-apparatus"),
+        scopes=list(ApiScope.values),
+    )
+    data = filing(TopicFactory(code="roads")) if body == "filing" else forwarding()
+    data["attachments"] = [{"name": "virus.pdf", "content": b64(_infected_pdf())}]
+    response = client.post(
+        url,
+        data,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+        HTTP_ACCEPT_LANGUAGE="en",
+        **auth(issued.key),
+    )
+    assert response.status_code == 400
+    assert "virus check found a threat" in " ".join(
+        response.json()["errors"]["attachments"]
+    )
+    assert not Appeal.objects.exists()
+    assert _Clamd.commands == [b"zINSTREAM\0"]
+    assert len(list(settings_quarantine(clamd))) == 1
+
+
+def settings_quarantine(server):
+    from django.conf import settings
+
+    return Path(settings.QUARANTINE_DIR).glob("*.quarantined")

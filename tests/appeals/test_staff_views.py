@@ -331,3 +331,20 @@ def test_a_text_search_out_of_time_is_said_and_the_same_applicant_still_shown(
     assert response.status_code == 200
     assert 'id="similar-text-skipped"' in html
     assert earlier.registration_number in html  # the same applicant was searched
+
+
+@pytest.mark.parametrize(
+    ("sent_as", "served_as"),
+    [("scan_2026.pdf.bat", "scan_2026.pdf"), ("letter.hta", "letter.pdf")],
+)
+def test_an_attachment_is_downloaded_under_its_detected_type(
+    client, clerk, sent_as, served_as
+):
+    data = _written()
+    data["scan"] = upload(sent_as, pdf_bytes())
+    client.post("/en/staff/register/written/", data)
+    attachment = Appeal.objects.get().attachments.get()
+    assert attachment.file.name.endswith(".pdf")
+    response = client.get(f"/en/staff/attachments/{attachment.pk}/")
+    assert response["Content-Disposition"] == f'attachment; filename="{served_as}"'
+    assert response["Content-Type"] == "application/pdf"
