@@ -22,6 +22,7 @@ together, that is the mails of the batch sent so far. The tests below kill the w
 while it waits inside the drain on a database lock the test holds.
 """
 
+import logging
 import os
 import re
 import shutil
@@ -40,19 +41,35 @@ import pytest
 import redis
 from django.db import connection, connections
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from kombu import Connection
 
-from agencies.models import Topic
+from agencies.models import Agency, Topic
 from appeals import notifications, services
-from appeals.models import Appeal, Attachment, Event, Notification, StagedUpload
+from appeals.models import (
+    Appeal,
+    Attachment,
+    Event,
+    Notification,
+    StagedUpload,
+    Status,
+)
+from portal import cache as portal_cache
 from portal.celery import app as celery_app
+from tests.factories import (
+    AgencyFactory,
+    paper_appeal,
+    portal_submission,
+    route_and_assign,
+    staff_member,
+)
 from tests.files import png_bytes, upload
 from tests.helpers import (
     ROOT,
     database_url_for_tests,
     free_port,
+    login_staff,
     private_redis,
     using_postgres,
     wait_for,
@@ -363,6 +380,201 @@ def test_appeal_filed_while_redis_is_down_is_saved_and_its_receipt_sent_once_bac
     mails = list(mail_dir.glob("*.log"))
     assert len(mails) == 1
     assert appeal.tracking_number in mails[0].read_text(encoding="utf-8")
+
+
+# --- Redis down while the staff work and the public reads the statistics ------------
+
+
+def _cache_down(settings) -> str:
+    """The cache's Redis is down from now on (nothing listens on its port); the
+    template fragments' own cache stays. Its host:port, to find it in the log."""
+    address = f"127.0.0.1:{free_port()}"
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "portal.cache.RedisCache",
+            "LOCATION": f"redis://{address}/0",
+        },
+    }
+    return address
+
+
+def _staff_client(user) -> Client:
+    client = Client(raise_request_exception=False)
+    login_staff(client, user)
+    return client
+
+
+def _cache_warnings(caplog) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "portal.cache" and record.levelno == logging.WARNING
+    ]
+
+
+@pytest.fixture
+def people():
+    lead = AgencyFactory()
+    return {
+        "lead": lead,
+        "clerk": staff_member("clerk"),
+        "controller": staff_member("controller"),
+        "head": staff_member("head", lead),
+        "executor": staff_member("executor", lead),
+    }
+
+
+@pytest.mark.django_db
+def test_clerk_registers_appeals_while_redis_is_down(settings, people, caplog):
+    submitted = portal_submission().appeal
+    address = _cache_down(settings)
+    clerk = _staff_client(people["clerk"])
+    apparatus = Agency.objects.get(slug="gov-apparatus")
+    # A portal submission from the queue (its review deadline needs the calendar).
+    assert clerk.get("/ky/staff/queue/").status_code == 200
+    assert clerk.get(f"/ky/staff/queue/{submitted.pk}/").status_code == 200
+    registered = clerk.post(
+        f"/ky/staff/queue/{submitted.pk}/",
+        {
+            "action": "register",
+            "submission_key": str(uuid.uuid4()),
+            "agency": apparatus.pk,
+        },
+    )
+    assert registered.status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == Status.REGISTERED and submitted.due_on
+    assert clerk.get(registered["Location"]).status_code == 200
+    # A written appeal brought by post, through the registration page.
+    assert clerk.get("/ky/staff/register/written/").status_code == 200
+    today = timezone.localdate().isoformat()
+    written = clerk.post(
+        "/ky/staff/register/written/",
+        {
+            "submission_key": str(uuid.uuid4()),
+            "agency": apparatus.pk,
+            "channel": "jogorku_kenesh",
+            "delivery": "",
+            "received_on": today,
+            "backdate_reason": "",
+            "cover_letter_number": "12-3/456",
+            "cover_letter_date": today,
+            "applicant_name": "Мамытов Эрлан",
+            "applicant_address": "Ош ш., Ленин көч., 5",
+            "applicant_phone": "",
+            "applicant_email": "",
+            "kind": "statement",
+            "topic": "",
+            "addressee": "",
+            "text": "Жер участогун каттоо боюнча маселе чечилбей жатат.",
+            "signatories": "1",
+            "language": "ky",
+        },
+    )
+    assert written.status_code == 302, written.content.decode()[:2000]
+    card = clerk.get(written["Location"])
+    assert card.status_code == 200
+    # One warning for the outage, naming where the cache was, not one per request.
+    (warning,) = _cache_warnings(caplog)
+    assert address in warning
+
+
+@pytest.mark.django_db
+def test_executor_and_head_inboxes_open_while_redis_is_down(
+    settings, people, topic, caplog
+):
+    appeal = paper_appeal(people["clerk"], topic=topic)
+    route_and_assign(appeal, people, people["lead"])
+    waiting = paper_appeal(people["clerk"])
+    services.route_appeal(
+        appeal_id=waiting.pk, actor=people["controller"], lead=people["lead"]
+    )
+    _cache_down(settings)
+    executor = _staff_client(people["executor"])
+    inbox = executor.get("/ru/staff/inbox/")
+    assert inbox.status_code == 200
+    assert appeal.registration_number in inbox.content.decode()
+    assert topic.name_ru in inbox.content.decode()  # the topic filter's choices
+    assert executor.get(f"/ru/staff/inbox/{appeal.pk}/").status_code == 200
+    head = _staff_client(people["head"])
+    inbox = head.get("/ru/staff/inbox/")
+    assert inbox.status_code == 200
+    assert waiting.registration_number in inbox.content.decode()
+    assert head.get("/ru/staff/inbox/?tab=in_progress").status_code == 200
+    assert len(_cache_warnings(caplog)) == 1
+
+
+@pytest.mark.django_db
+def test_the_controller_routes_while_redis_is_down(settings, people):
+    appeal = paper_appeal(people["clerk"])
+    _cache_down(settings)
+    controller = _staff_client(people["controller"])
+    assert controller.get("/en/staff/routing/").status_code == 200
+    assert controller.get(f"/en/staff/routing/{appeal.pk}/").status_code == 200
+    assert controller.get(f"/en/staff/appeals/{appeal.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_open_statistics_show_while_redis_is_down(settings, people, caplog):
+    paper_appeal(people["clerk"])
+    _cache_down(settings)
+    client = Client(raise_request_exception=False)
+    for _ in range(2):  # the charts are drawn again: nothing could keep them
+        response = client.get("/ky/statistics/")
+        assert response.status_code == 200
+        assert "<svg" in response.content.decode()
+    assert len(_cache_warnings(caplog)) == 1
+
+
+@pytest.mark.django_db
+def test_citizen_follows_a_registered_appeal_while_redis_is_down(settings, people):
+    appeal, code = services.register_paper_appeal(
+        actor=people["clerk"],
+        agency=Agency.objects.get(slug="gov-apparatus"),
+        channel="other",
+        delivery="post",
+        form="written",
+        kind="statement",
+        applicant_name="Иванова Мария",
+        text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
+        language="ru",
+        received_at=timezone.now(),
+    )
+    _cache_down(settings)
+    client = Client(raise_request_exception=False)
+    opened = client.post(
+        "/ru/track/",
+        {"tracking_number": appeal.tracking_number, "access_code": code},
+        follow=True,
+    )
+    assert opened.status_code == 200
+    assert 'id="appeal-due"' in opened.content.decode()
+
+
+@needs_redis_server
+def test_the_cache_is_asked_again_after_a_pause_and_used_once_redis_is_back(
+    tmp_path, monkeypatch, caplog
+):
+    caplog.set_level(logging.INFO, logger="portal.cache")
+    monkeypatch.setattr(portal_cache, "RETRY_AFTER", 0.5)
+    port = free_port()
+    cache = portal_cache.RedisCache(f"redis://127.0.0.1:{port}/0", {})
+    assert cache.get("answer", "missed") == "missed"
+    cache.set("answer", 42)  # dropped
+    with pytest.raises(portal_cache.CacheUnavailable):
+        cache.incr("answer")
+    with private_redis(tmp_path, port) as url:
+        # Within the pause the cache is not asked: the write is dropped again.
+        cache.set("answer", 42)
+        assert redis.Redis.from_url(url).dbsize() == 0
+        time.sleep(0.6)
+        cache.set("answer", 42)
+        assert cache.get("answer") == 42
+    messages = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert [level for level, _ in messages] == [logging.WARNING, logging.INFO]
+    assert f"127.0.0.1:{port}" in messages[0][1]
+    assert "answers again" in messages[1][1]
 
 
 # --- A Celery worker killed in the middle of a task ---------------------------------
