@@ -77,12 +77,20 @@ def normalise_tracking_number(value: str) -> str:
     return _group(normalise(value))
 
 
-def hash_access_code(code: str) -> str:
-    key = settings.SECRET_KEY.encode()
+def hash_access_code(code: str, *, secret: str | None = None) -> str:
+    key = (settings.SECRET_KEY if secret is None else secret).encode()
     return hmac.new(key, normalise(code).encode(), hashlib.sha256).hexdigest()
 
 
 def check_access_code(code: str, stored_hash: str) -> bool:
-    return bool(stored_hash) and hmac.compare_digest(
-        hash_access_code(code), stored_hash
-    )
+    """The code against its stored hash, under SECRET_KEY or any of
+    SECRET_KEY_FALLBACKS, so that rotating the key keeps every code working. Every
+    key is tried, match or not: the time taken says nothing."""
+    if not stored_hash:
+        return False
+    secrets_ = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    matches = [
+        hmac.compare_digest(hash_access_code(code, secret=secret), stored_hash)
+        for secret in secrets_
+    ]
+    return any(matches)

@@ -21,6 +21,9 @@ if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-only-for-debug-mode")
 else:
     SECRET_KEY = env.str("SECRET_KEY")  # no default: production must set it
+# Earlier keys after a rotation (comma-separated): sessions, signed cookies and the
+# citizens' access codes (appeals.codes) made under them keep working.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []

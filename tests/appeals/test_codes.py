@@ -35,3 +35,15 @@ def test_every_character_of_the_alphabet_is_drawn_at_every_position():
             seen[position].add(character)
     assert all(found == set(codes.ALPHABET) for found in seen)
     assert len(set(draws)) == len(draws)
+
+
+def test_codes_keep_working_after_the_secret_key_is_rotated(settings):
+    """The probe rotated SECRET_KEY with SECRET_KEY_FALLBACKS: every code died."""
+    code = codes.new_access_code()
+    stored = codes.hash_access_code(code)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-" + "x" * 40
+    assert codes.check_access_code(code, stored)
+    assert not codes.check_access_code(codes.new_access_code(), stored)
+    settings.SECRET_KEY_FALLBACKS = []
+    assert not codes.check_access_code(code, stored)
