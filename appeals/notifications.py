@@ -9,6 +9,7 @@ is lost to a broker outage.
 
 import datetime as dt
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -42,6 +43,22 @@ TEMPLATES = (
 STAFF_TEMPLATES = ("reminder", "overdue", "digest", "re_review")
 
 
+# A person's name: letters, with spaces, hyphens and apostrophes between them.
+_NAME = re.compile(r"[^\W\d_]+(?:[ '’-][^\W\d_]+){0,4}")
+GREETING_NAME_LENGTH = 60
+
+
+def greeting_name(name: str) -> str:
+    """The applicant's name for the greeting of an official e-mail, or "" for the
+    neutral greeting. The address is not verified: anyone can make the portal write
+    to anyone, so a 'name' that carries more than a name (a link, a message, a
+    sentence) is never echoed under the state's letterhead."""
+    name = " ".join(name.split())
+    if len(name) <= GREETING_NAME_LENGTH and _NAME.fullmatch(name):
+        return name
+    return ""
+
+
 def queue(
     *, appeal: Appeal, template: str, extra: dict | None = None, attachment: str = ""
 ) -> Notification | None:
@@ -57,6 +74,7 @@ def queue(
         return None
     context = {
         "appeal": appeal,
+        "greeting_name": greeting_name(appeal.applicant_name),
         "portal_url": settings.PORTAL_BASE_URL,
         **(extra or {}),
     }

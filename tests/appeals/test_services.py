@@ -160,3 +160,30 @@ def test_paper_appeal_is_registered_with_number_and_history(clerk, apparatus):
     assert appeal.status == Status.REGISTERED
     assert codes.check_access_code(code, appeal.access_code_hash)
     assert appeal.events.get().type == Event.Type.REGISTERED
+
+
+@pytest.mark.parametrize(
+    ("name", "greeted"),
+    [
+        ("Асанов Бакыт", True),
+        ("Мария Иванова-Петрова", True),
+        ("O'Brien Seán", True),
+        ("Your account is blocked visit evil.example now", False),
+        ("Асанов Бакыт http://evil.example/login", False),
+        ("Prize 1000000 som call +996555000000", False),
+        ("а" * 61, False),
+    ],
+)
+def test_the_applicants_name_is_echoed_into_e_mails_only_when_it_is_a_name(
+    name, greeted
+):
+    """The address is not verified: the portal must not carry a stranger's text under
+    its letterhead to anyone's mailbox (issue 25, item 8)."""
+    submission = _submit(applicant_name=name, applicant_email="someone@example.kg")
+    notice = Notification.objects.get(appeal=submission.appeal, template="receipt")
+    first_line = notice.body.splitlines()[0]
+    if greeted:
+        assert name in first_line
+    else:
+        assert name not in notice.body
+        assert first_line == "Урматтуу кайрылуучу!"
