@@ -1,7 +1,9 @@
 """Readiness checks: the database, the broker, the Celery workers and free disk space.
 
 Each check returns None when fine, else the reason in plain words (English: it is read
-by the people who run the portal and by their monitoring, not by citizens).
+by the people who run the portal, on the operations page). The reasons name hosts,
+ports, folders and worker names: /readyz, which anyone can ask, says only which checks
+failed.
 """
 
 import datetime as dt
@@ -93,7 +95,16 @@ CHECKS: dict[str, Callable[[], str | None]] = {
 def run_checks(names: list[str] | None = None) -> dict[str, str | None]:
     """{check name: None or the reason it failed}, for the named checks or all."""
     selected = [name for name in CHECKS if names is None or name in names]
-    return {name: CHECKS[name]() for name in selected}
+    return {name: _run(CHECKS[name]) for name in selected}
+
+
+def _run(check: Callable[[], str | None]) -> str | None:
+    """A check that cannot run has failed (the workers' heartbeats, when the database
+    is down): its error is the reason."""
+    try:
+        return check()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {_first_line(exc)}"
 
 
 def _ping_redis(url: str) -> str | None:
