@@ -5,9 +5,9 @@ type well (no I, L, O, U). A tracking number says nothing about the appeal or ho
 there are; the access code carries 75 bits of randomness and only its keyed hash is
 stored.
 
-The one exception is an import of archival appeals (`tracking_number_run`): no citizen
-holds a code for those, and their numbers run on from a random head per batch, so the
-unique index takes them in one place instead of at random pages all over it.
+Imports of archival appeals draw their numbers a batch at a time
+(`new_tracking_numbers`), as random as a citizen's: no citizen holds a code for those,
+but a number must not tell where its neighbours are.
 """
 
 import hashlib
@@ -38,29 +38,16 @@ def new_tracking_number() -> str:
     return _group(_random(TRACKING_LENGTH))
 
 
-RUN_HEAD_LENGTH = 6  # a run's random head: 30 bits; the other 4 characters count
-
-
-def tracking_number_run(count: int) -> list[str]:
-    """`count` consecutive tracking numbers after a random head, e.g. 'K7QM4-X0000',
-    'K7QM4-X0001', …: for archival appeals written in bulk, which no citizen tracks.
-
-    Random numbers land on random pages of the unique index: importing 100,000 of them
-    into ten million cost 2.3 s of the server's time more than consecutive ones, most
-    of it reading and writing pages the cache did not hold (bench/profile_import.py).
-    A run is still unique only by the constraint: a caller retries with a new head on
-    a clash.
-    """
-    tail = TRACKING_LENGTH - RUN_HEAD_LENGTH
-    if count > 32**tail:
-        raise ValueError(f"a run holds at most {32**tail} numbers")
-    head = _random(RUN_HEAD_LENGTH)
-    return [
-        _group(
-            head + "".join(ALPHABET[(n >> (5 * i)) & 31] for i in reversed(range(tail)))
-        )
-        for n in range(count)
-    ]
+def new_tracking_numbers(count: int) -> list[str]:
+    """`count` distinct random tracking numbers at once, for archival appeals written
+    in bulk. Each is drawn on its own, like a citizen's: numbers that ran on from a
+    head (as imports had them until issue 25) let anyone who saw one list its
+    neighbours. Unique in the database only by the constraint: a caller retries a
+    batch on a clash."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        numbers.add(new_tracking_number())
+    return list(numbers)
 
 
 def new_access_code() -> str:

@@ -504,17 +504,17 @@ TRACKING_ATTEMPTS = 5
 
 
 def _write_batch(write, batch, appeals: list[dict], *, source: str, at) -> None:
-    """A batch's appeals and their history, with a run of tracking numbers.
+    """A batch's appeals and their history, with random tracking numbers.
 
-    The run is unique by the constraint alone (no look-up first: at ten million
+    The numbers are unique by the constraint alone (no look-up first: at ten million
     appeals the look-ups were 1.5 s of an import of 100,000): on the rare clash with
     an existing number the batch is rolled back to its savepoint and written again
-    after a new random head. Any other clash is the caller's error and goes up.
+    with new numbers. Any other clash is the caller's error and goes up.
     """
     for attempt in range(1, TRACKING_ATTEMPTS + 1):
-        # Each attempt's run overwrites the last one's numbers.
+        # Each attempt's numbers overwrite the last one's.
         for number, appeal in zip(
-            codes.tracking_number_run(len(appeals)), appeals, strict=True
+            codes.new_tracking_numbers(len(appeals)), appeals, strict=True
         ):
             appeal["tracking_number"] = number
         try:

@@ -126,7 +126,7 @@ def _profile(args, work: Path) -> None:
         good, errors = importing.validate(list(importing.parse(path)))
     assert not errors, errors[:5]
     timer.wrap(importing, "_numbers", "registers' numbers")
-    timer.wrap(importing.codes, "tracking_number_run", "tracking numbers")
+    timer.wrap(importing.codes, "new_tracking_numbers", "tracking numbers")
     timer.wrap(importing._CopyWriter, "appeals", "appeals COPY")
     timer.wrap(importing._CopyWriter, "events", "events COPY")
 

@@ -193,6 +193,11 @@ def _remember_tracked(request: HttpRequest, tracking: str) -> None:
 @never_cache
 @require_GET
 def appeal_sent(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    # Only for the browser that sent it or opened it with the code: to anyone else a
+    # number would tell whether such an appeal exists and when it came in.
+    if not _is_tracked(request, tracking_number):
+        messages.info(request, _("Enter the access code to open this appeal."))
+        return redirect(f"{_track_url()}?number={tracking_number}")
     appeal = selectors.appeal_by_tracking_number(tracking_number)
     if appeal is None:
         raise Http404

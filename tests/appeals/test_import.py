@@ -638,14 +638,14 @@ def test_copy_on_postgres_writes_what_bulk_create_writes(tmp_path):
     assert Appeal.objects.count() == 7
 
 
-def test_a_batch_clashing_with_a_tracking_number_is_written_again_after_a_new_head(
+def test_a_batch_clashing_with_a_tracking_number_is_written_again_with_new_numbers(
     tmp_path, monkeypatch
 ):
     _import(_csv(tmp_path, [_line()]))
     taken = Appeal.objects.get().tracking_number
-    # The first run's first number is already in the database; the second run is free.
+    # The first draw's first number is already in the database; the second is free.
     runs = iter([[taken, "AAAAA-A0001"], ["BBBBB-B0000", "BBBBB-B0001"]])
-    monkeypatch.setattr(importing.codes, "tracking_number_run", lambda n: next(runs))
+    monkeypatch.setattr(importing.codes, "new_tracking_numbers", lambda n: next(runs))
     _import(_csv(tmp_path, [_line(), _line()]))
     assert sorted(Appeal.objects.values_list("tracking_number", flat=True)) == sorted(
         [taken, "BBBBB-B0000", "BBBBB-B0001"]
@@ -664,7 +664,7 @@ def test_tracking_clashes_that_go_on_fail_the_import_and_write_nothing(
     taken = Appeal.objects.get().tracking_number
     calls = []
     monkeypatch.setattr(
-        importing.codes, "tracking_number_run", lambda n: calls.append(n) or [taken]
+        importing.codes, "new_tracking_numbers", lambda n: calls.append(n) or [taken]
     )
     good, errors = importing.validate(importing.parse(_csv(tmp_path, [_line()])))
     assert not errors
@@ -674,25 +674,31 @@ def test_tracking_clashes_that_go_on_fail_the_import_and_write_nothing(
     assert Appeal.objects.count() == 1 and Event.objects.count() == 1
 
 
-def test_a_tracking_number_run_counts_on_from_one_random_head():
+def test_imported_tracking_numbers_are_random_not_a_run():
+    """One number must not tell its neighbours (issue 25, item 8): they used to run on
+    from a random head, 'K7QM4-X0000', 'K7QM4-X0001', …"""
     from appeals import codes
 
-    run = codes.tracking_number_run(1500)
-    assert len(set(run)) == 1500 and run == sorted(run)
-    heads = {codes.normalise(number)[: codes.RUN_HEAD_LENGTH] for number in run}
-    assert len(heads) == 1
-    assert [codes.normalise(n)[codes.RUN_HEAD_LENGTH :] for n in run[:3]] == [
-        "0000",
-        "0001",
-        "0002",
-    ]
-    assert codes.normalise(run[32])[-2:] == "10"
-    # Each run draws its own head; every number reads back as typed.
-    assert codes.normalise(codes.tracking_number_run(1)[0])[:6] not in heads
-    assert all(codes.normalise_tracking_number(n) == n for n in run)
-    assert len(codes.tracking_number_run(importing.BATCH_SIZE)) == importing.BATCH_SIZE
-    with pytest.raises(ValueError):
-        codes.tracking_number_run(32**4 + 1)
+    numbers = codes.new_tracking_numbers(1500)
+    assert len(set(numbers)) == 1500
+    heads = {codes.normalise(number)[:6] for number in numbers}
+    assert len(heads) > 1400  # 30 random bits each: nearly every head differs
+    assert all(codes.normalise_tracking_number(n) == n for n in numbers)
+    assert len(codes.new_tracking_numbers(importing.BATCH_SIZE)) == importing.BATCH_SIZE
+
+
+def test_an_imported_appeals_neighbours_are_not_its_number_plus_one(tmp_path):
+    from appeals import codes
+
+    _import(_csv(tmp_path, [_line() for _ in range(20)]))
+    numbers = sorted(
+        codes.normalise(n)
+        for n in Appeal.objects.values_list("tracking_number", flat=True)
+    )
+    shared_heads = sum(
+        a[:6] == b[:6] for a, b in zip(numbers, numbers[1:], strict=False)
+    )
+    assert shared_heads == 0
 
 
 def _index_definitions(table: str) -> dict[str, str]:
