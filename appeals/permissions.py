@@ -1,5 +1,6 @@
 """Who may see and do what: one place, used by views and services."""
 
+from collections.abc import Iterable
 from functools import wraps
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -81,6 +82,13 @@ def journal_agencies(user: AbstractBaseUser) -> QuerySet[Agency]:
     )
 
 
+# The roles that work on appeals themselves. Managers read statistics only (design.md:
+# the reports and the figures), so no appeal opens to them: no card, file or letter.
+APPEAL_ROLES = frozenset({Role.CLERK, Role.CONTROLLER, Role.HEAD, Role.EXECUTOR})
+# Whose register opens to a role: the clerks' and controllers' own, a head's agency's.
+REGISTER_ROLES = (Role.CLERK, Role.CONTROLLER, Role.HEAD)
+
+
 def role_required(*roles: str):
     """A staff view for the given roles: anonymous visitors log in, others get 403."""
 
@@ -116,15 +124,16 @@ def visible_appeals_q(user: AbstractBaseUser):
 
     Their agencies' register; appeals their agency works on now (heads: the whole
     agency; executors: the ones assigned to them); clerks also the portal queue.
+    Managers none (APPEAL_ROLES).
     """
     from django.db.models import Exists, OuterRef, Q
 
     from .models import Assignment
 
     roles = roles_of(user)
-    if not roles:
+    if not roles & APPEAL_ROLES:
         return Q(pk__in=[])
-    query = Q(registering_agency__in=journal_agencies(user))
+    query = Q(registering_agency__in=agencies_with_role(user, *REGISTER_ROLES))
     if Role.CLERK in roles:
         query |= Q(status="submitted")
     active = Assignment.objects.filter(appeal=OuterRef("pk"), is_active=True)
@@ -139,6 +148,21 @@ def can_view_appeal(user: AbstractBaseUser | AnonymousUser, appeal) -> bool:
     """Staff open the appeals of their own agencies, and nothing else."""
     from .models import Appeal
 
-    if not roles_of(user):
+    if not roles_of(user) & APPEAL_ROLES:
         return False
     return Appeal.objects.filter(visible_appeals_q(user), pk=appeal.pk).exists()
+
+
+def viewable_appeal_ids(user: AbstractBaseUser, appeal_ids: Iterable[int]) -> set[int]:
+    """Which of these appeals the user may open (`can_view_appeal` for a page of a
+    list in one query): the rows a list links to their cards."""
+    from .models import Appeal
+
+    appeal_ids = list(appeal_ids)
+    if not appeal_ids or not roles_of(user) & APPEAL_ROLES:
+        return set()
+    return set(
+        Appeal.objects.filter(visible_appeals_q(user), pk__in=appeal_ids).values_list(
+            "pk", flat=True
+        )
+    )

@@ -79,6 +79,10 @@ def _journal_page(request: HttpRequest, form: JournalFilterForm) -> HttpResponse
             size=size or selectors.JOURNAL_PAGE_SIZE,
         )
         context["rows"] = page.rows
+        # A manager reads the journal but opens no appeal: those rows link nowhere.
+        context["openable"] = permissions.viewable_appeal_ids(
+            request.user, (appeal.pk for appeal in page.rows)
+        )
         if page.next_cursor:
             context["next_url"] = "?" + urlencode(
                 {**paging, "after": str(page.next_cursor)}

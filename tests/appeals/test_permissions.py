@@ -16,6 +16,7 @@ else. What the superuser does see is the read-only AppealAdmin (last test).
 
 import csv
 import io
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -121,10 +122,12 @@ EXPECTED = {
     "queue_item_registered": (L, L,  F,    F,    F,    F,    F,    H,    F,    CARD, F,    F,    F),
     "register_written":     (L,  L,  F,    F,    F,    F,    F,    OK,   F,    OK,   F,    F,    F),
     "register_oral":        (L,  L,  F,    F,    F,    F,    F,    OK,   F,    OK,   F,    F,    F),
-    "card":                 (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   OK,   F,    F),
+    # Managers read statistics only (design.md): no card, file or letter of any
+    # agency, their own included.
+    "card":                 (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   H,    F,    F),
     # The lead agency keeps seeing the appeal it answered.
-    "card_answered":        (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   OK,   F,    F),
-    "attachment":           (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   OK,   F,    F),
+    "card_answered":        (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   H,    F,    F),
+    "attachment":           (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   H,    F,    F),
     "controllers_queue":    (L,  L,  F,    F,    F,    F,    F,    F,    OK,   F,    F,    F,    F),
     "route":                (L,  L,  F,    F,    F,    F,    F,    F,    OK,   F,    F,    F,    F),
     # Every head and executor has an inbox; whose appeals are in it: see LISTED.
@@ -137,7 +140,7 @@ EXPECTED = {
     # Only with the access code in the session; staff have no way in here.
     "answer_letter":        (H,  OK, H,    H,    H,    H,    H,    H,    H,    H,    H,    H,    H),
     # Staff download the letter through their own permission-checked view.
-    "staff_answer_letter":  (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   OK,   F,    F),
+    "staff_answer_letter":  (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   H,    F,    F),
     # Figures: controllers, heads (their agency) and managers; lists stay in scope.
     "figures":              (L,  L,  OK,   F,    F,    OK,   F,    F,    OK,   F,    OK,   F,    F),
     "figure_appeals":       (L,  L,  OK,   F,    F,    OK,   F,    F,    OK,   F,    OK,   F,    F),
@@ -158,8 +161,12 @@ LISTED = {
         for case in ("journal", "journal_csv", "journal_xlsx")
         for actor in ("controller", "clerk", "manager")
     },
+    # The appeals behind a figure: those the viewer may open (a manager counts them
+    # but opens none).
+    ("figure_appeals", "head_a"): {"in_work", "answered"},
+    ("figure_appeals", "controller"): GA_REGISTER,
 }
-LIST_CASES = ("inbox", "journal", "journal_csv", "journal_xlsx")
+LIST_CASES = ("inbox", "journal", "journal_csv", "journal_xlsx", "figure_appeals")
 
 
 @dataclass
@@ -426,6 +433,38 @@ def test_lists_and_exports_show_only_appeals_within_scope(world, case_name, acto
     assert response.status_code == 200
     found = _appeals_found(case_name, _body(response), world)
     assert found == LISTED.get((case_name, actor), set())
+
+
+APPEAL_LINK = re.compile(r'href="/en/staff/(appeals|attachments|answers|inbox)/\d+')
+
+
+def test_the_managers_pages_offer_no_way_into_an_appeal(world):
+    """Managers read statistics: the journal's numbers lead nowhere, the figures'
+    lists are empty, and the menus offer the figures, the journal and the reports."""
+    client = _client_for("manager", world)
+    with translation.override("en"):
+        pages = {
+            name: reverse(name)
+            for name in (
+                "staff:dashboard",
+                "staff:journal",
+                "staff:figures",
+                "reports:manager",
+            )
+        }
+    pages["staff:figure_appeals"] = _url(CASES["figure_appeals"], world)
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, name
+        html = response.content.decode()
+        assert APPEAL_LINK.search(html) is None, name
+        for menu in ("staff:figures", "staff:journal", "reports:manager"):
+            assert f'href="{pages[menu]}"' in html, (name, menu)
+    journal = client.get(pages["staff:journal"]).content.decode()
+    assert world.in_work.registration_number in journal
+    # The others still reach the card from the journal.
+    clerk = _client_for("clerk", world).get(pages["staff:journal"]).content.decode()
+    assert f'href="/en/staff/appeals/{world.in_work.pk}/"' in clerk
 
 
 FILLED_ANSWER = {"outcome": "supported", "text": ANSWER}
