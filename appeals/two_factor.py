@@ -8,13 +8,16 @@ django-otp's; this module holds the portal's rules around them.
 
 import base64
 import logging
+import math
 
 import qrcode
 import qrcode.image.svg
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -90,6 +93,25 @@ def _normalised(token: str) -> str:
     return "".join((token or "").split()).lower()
 
 
+def _wait(device: Device) -> ValidationError | None:
+    """The refusal of a device that django-otp throttles after wrong codes (each one
+    doubles the wait before the next try), or None when it takes a code now."""
+    allowed, details = device.verify_is_allowed()
+    locked_until = (details or {}).get("locked_until")
+    if allowed or locked_until is None:
+        return None
+    seconds = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+    return ValidationError(
+        ngettext(
+            "Too many wrong codes: wait %(seconds)s second and try again.",
+            "Too many wrong codes: wait %(seconds)s seconds and try again.",
+            seconds,
+        )
+        % {"seconds": seconds},
+        code="throttled",
+    )
+
+
 def _wrong_code() -> ValidationError:
     return ValidationError(
         _(
@@ -112,6 +134,8 @@ def confirm_app_device(
         .first()
     )
     token = _normalised(token)
+    if device is not None and (refusal := _wait(device)) is not None:
+        raise refusal
     if device is None or not token.isdigit() or not device.verify_token(token):
         raise _wrong_code()
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -143,10 +167,18 @@ def verify_code(*, user: AbstractBaseUser, token: str) -> Device:
     backup code. Wrong codes slow further attempts down (django-otp's throttling)."""
     token = _normalised(token)
     model = TOTPDevice if token.isdigit() else StaticDevice
+    refusal = None
     with transaction.atomic():
         devices = model.objects.select_for_update().filter(user=user, confirmed=True)
         for device in devices:
-            if device.verify_token(token):
+            # A throttled device would refuse even the right code: say to wait.
+            wait = _wait(device)
+            if wait is not None:
+                refusal = wait
+            elif device.verify_token(token):
                 return device
+    if refusal is not None:
+        logger.info("second-factor code too soon for user %s", user.pk)
+        raise refusal
     logger.info("wrong second-factor code for user %s", user.pk)
     raise _wrong_code()

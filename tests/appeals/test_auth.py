@@ -201,6 +201,56 @@ def test_a_wrong_code_is_refused_with_a_clear_message():
     assert client.get(DASHBOARD)["Location"].startswith(CODE)
 
 
+def _after_wrong_codes(device, count: int) -> None:
+    """The device as django-otp leaves it after `count` wrong codes in a row (each
+    one doubles the wait before the next try: 1, 2, 4, 8 seconds...)."""
+    for _attempt in range(count):
+        device.throttle_increment()
+
+
+def test_a_code_sent_too_soon_after_wrong_ones_is_told_to_wait():
+    controller = staff_member("controller", username="bakyt")
+    device = second_factor_device(controller)
+    right = current_code(device)
+    _after_wrong_codes(device, 4)
+    client = _client()
+    _password_step(client, "bakyt")
+    response = client.post(CODE, {"code": right})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert re.search(r"Too many wrong codes: wait [78] seconds and try again.", page)
+    assert "not right" not in page
+    assert client.get(DASHBOARD)["Location"].startswith(CODE)
+
+
+def test_a_backup_code_sent_too_soon_is_told_to_wait_in_the_users_language():
+    controller = staff_member("controller", username="bakyt")
+    second_factor_device(controller)
+    codes = two_factor.issue_backup_codes(user=controller)
+    _after_wrong_codes(StaticDevice.objects.get(user=controller), 1)
+    client = _client()
+    client.post("/ru/staff/login/", {"username": "bakyt", "password": PASSWORD})
+    response = client.post("/ru/staff/login/code/", {"code": codes[0]})
+    page = response.content.decode()
+    assert "Слишком много неверных кодов: подождите 1 секунду" in page
+    assert StaticToken.objects.filter(token=codes[0]).exists()  # not spent
+
+
+def test_enrolment_tells_to_wait_after_wrong_codes():
+    head = staff_member("head", AgencyFactory(), username="dinara")
+    client = _client()
+    _password_step(client, "dinara")
+    client.get(SETUP)
+    pending = TOTPDevice.objects.get(user=head)
+    right = current_code(pending)
+    _after_wrong_codes(pending, 3)
+    response = client.post("/ky/staff/login/authenticator/", {"code": right})
+    page = response.content.decode()
+    assert re.search(r"Туура эмес коддор өтө көп: [34] секунд күтүп", page)
+    pending.refresh_from_db()
+    assert not pending.confirmed
+
+
 def test_the_code_step_speaks_the_users_language():
     controller = staff_member("controller", username="bakyt")
     second_factor_device(controller)
