@@ -182,7 +182,7 @@ def test_every_page_that_needs_a_login_asks_a_password_only_user_for_the_code(
     assert not failures, "\n".join(failures)
 
 
-def test_the_public_pages_let_in_a_password_only_user_are_really_public():
+def test_every_page_on_the_public_list_opens_to_anonymous_visitors():
     """A page on the public list must open to anyone: a page that needs a login put
     there by mistake would skip the second factor."""
     anonymous = Client()
