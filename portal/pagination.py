@@ -4,7 +4,11 @@ costs what page 1 does (no OFFSET, no COUNT over the whole filter)."""
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import models
 from django.db.models import Q, QuerySet
+
+# Row ids are bigint: a larger id in a cursor would fail in the database.
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -27,17 +31,53 @@ def _decode(text: str):
         return dt.datetime.fromisoformat(raw)
     if kind == "d":
         return dt.date.fromisoformat(raw)
-    return int(raw)
+    if kind == "i":
+        return int(raw)
+    raise ValueError(f"unknown cursor kind {kind!r}")
+
+
+class InvalidCursor(ValueError):
+    """A cursor no list gave out: malformed, or of a key of another type."""
+
+
+def decode_cursor(text: str, *, kind: type) -> tuple:
+    """(key value, id) of a cursor of a list ordered by a key of type `kind`
+    (dt.datetime, dt.date or int); InvalidCursor for anything cursor_of cannot have
+    made for such a list."""
+    value_text, tilde, id_text = text.rpartition("~")
+    try:
+        value, last_id = _decode(value_text), int(id_text)
+    except (ValueError, OverflowError):
+        raise InvalidCursor(text) from None
+    if (
+        not tilde
+        or type(value) is not kind  # a datetime is a date too
+        or (kind is dt.datetime and value.tzinfo is None)
+        or (kind is int and abs(value) > MAX_ID)
+        or not 0 < last_id <= MAX_ID
+    ):
+        raise InvalidCursor(text)
+    return value, last_id
+
+
+def _kind_of(queryset: QuerySet, key: str) -> type:
+    field = queryset.model._meta.get_field(key)
+    if isinstance(field, models.DateTimeField):
+        return dt.datetime
+    if isinstance(field, models.DateField):
+        return dt.date
+    return int
 
 
 def _from_cursor(queryset: QuerySet, key: str, after: str | None) -> QuerySet:
-    """The rows ordered by (key, id), from after the cursor `after` on."""
+    """The rows ordered by (key, id), from after the cursor `after` on. A cursor this
+    list cannot have given out starts from the beginning (the staff pages' links);
+    the API refuses one before it gets here (decode_cursor)."""
     ordered = queryset.order_by(key, "id")
     if after:
         try:
-            value_text, _, id_text = after.rpartition("~")
-            value, last_id = _decode(value_text), int(id_text)
-        except ValueError:
+            value, last_id = decode_cursor(after, kind=_kind_of(queryset, key))
+        except InvalidCursor:
             value = None
         if value is not None:
             # The `>=` is implied by the OR, but PostgreSQL only starts the index
