@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Topic
+from portal.form_messages import Form as PortalForm
 from portal.prepared import PreparedQuery
 
 from . import models as appeal_models
@@ -118,7 +119,7 @@ class ActiveTopicField(forms.ModelChoiceField):
         return found[0]
 
 
-class AppealForm(ApplicantFormMixin, forms.Form):
+class AppealForm(ApplicantFormMixin, PortalForm):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     addressee = forms.ModelChoiceField(
         label=_("To which body"),
@@ -255,7 +256,7 @@ SUBMITTED_FIELDS = (
 )
 
 
-class TrackForm(forms.Form):
+class TrackForm(PortalForm):
     tracking_number = forms.CharField(
         label=_("Tracking number"),
         max_length=32,
@@ -287,7 +288,7 @@ def limit_to_agencies(field: forms.ModelChoiceField, agencies) -> None:
         field.clean = lambda value, _field=field: _field.to_python(value) or only
 
 
-class RepeatChoiceMixin(ApplicantFormMixin, forms.Form):
+class RepeatChoiceMixin(ApplicantFormMixin, PortalForm):
     """The clerk's answer when earlier appeals of the same applicant were found."""
 
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
@@ -464,7 +465,7 @@ class OralRegistrationForm(RegistrationForm):
         return value
 
 
-class LeaveWithoutConsiderationForm(forms.Form):
+class LeaveWithoutConsiderationForm(PortalForm):
     REASONS = [
         (
             "no_contact",
@@ -517,7 +518,7 @@ def _any(choices) -> list:
     return [("", _("any")), *choices]
 
 
-class JournalFilterForm(forms.Form):
+class JournalFilterForm(PortalForm):
     """The journal's filter: a GET form, every field optional."""
 
     received_from = forms.DateField(
@@ -600,7 +601,7 @@ class JournalFilterForm(forms.Form):
 # --- Staff: routing and answering ----------------------------------------------------
 
 
-class RouteForm(forms.Form):
+class RouteForm(PortalForm):
     lead = forms.ModelChoiceField(
         label=_("Lead agency"),
         queryset=Agency.objects.filter(is_active=True).exclude(kind="apparatus"),
@@ -622,12 +623,12 @@ class RouteForm(forms.Form):
     )
 
 
-class ForwardForm(forms.Form):
+class ForwardForm(PortalForm):
     body = forms.CharField(label=_("Body outside the portal"), max_length=300)
     letter_number = forms.CharField(label=_("Outgoing letter number"), max_length=64)
 
 
-class AssignForm(forms.Form):
+class AssignForm(PortalForm):
     executor = forms.ModelChoiceField(label=_("Executor"), queryset=User.objects.none())
 
     def __init__(self, *args, agency=None, **kwargs):
@@ -646,7 +647,7 @@ class AssignForm(forms.Form):
         )
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(PortalForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=Answer.OUTCOMES, widget=forms.RadioSelect
     )
@@ -665,7 +666,7 @@ class AnswerForm(forms.Form):
         return normalise_text(self.cleaned_data["text"])
 
 
-class CommentForm(forms.Form):
+class CommentForm(PortalForm):
     comment = forms.CharField(
         label=_("What must be changed"),
         max_length=2000,
@@ -673,7 +674,7 @@ class CommentForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(PortalForm):
     reason = forms.CharField(
         label=_("Why the appeal is outside the agency's competence"),
         max_length=2000,
@@ -681,7 +682,7 @@ class ReturnForm(forms.Form):
     )
 
 
-class ContributionForm(forms.Form):
+class ContributionForm(PortalForm):
     text = forms.CharField(
         label=_("Input for the lead agency"),
         max_length=10_000,
@@ -692,7 +693,7 @@ class ContributionForm(forms.Form):
 # --- Citizen: rating an answer, asking for a re-review -------------------------------
 
 
-class RatingForm(forms.Form):
+class RatingForm(PortalForm):
     score = forms.TypedChoiceField(
         label=_("How do you rate the answer?"),
         choices=[(n, str(n)) for n in range(1, 6)],
@@ -714,7 +715,7 @@ class RatingForm(forms.Form):
     )
 
 
-class ReReviewForm(forms.Form):
+class ReReviewForm(PortalForm):
     reason = forms.CharField(
         label=_("Why the answer does not satisfy you"),
         min_length=10,

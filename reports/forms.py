@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from portal.form_messages import Form as PortalForm
 from portal.periods import parse_period
 
 from .archive import quarter_before
@@ -33,7 +34,7 @@ def initial(*, today: dt.date, language: str) -> dict:
     return {"kind": part, "year": year, "language": language}
 
 
-class ReportForm(forms.Form):
+class ReportForm(PortalForm):
     kind = forms.ChoiceField(label=_("Period"), choices=KINDS)
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     start = forms.DateField(

@@ -1,8 +1,13 @@
 """The shapes of the API's requests and answers. Requests are only typed here: the
 rules of an appeal are the web forms' (appeals.forms), applied by the views."""
 
+import datetime as dt
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from portal.form_messages import PortalSerializerMixin
+from portal.pagination import InvalidCursor, decode_cursor
 
 from ..forms import FORWARDING_CHANNELS
 from ..models import Channel, Kind, Language, Outcome, Status
@@ -11,14 +16,18 @@ from ..uploads import MAX_FILES
 FORWARDING_CHANNEL_CHOICES = [(c, Channel(c).label) for c in FORWARDING_CHANNELS]
 
 
-class AttachmentIn(serializers.Serializer):
+class PortalSerializer(PortalSerializerMixin, serializers.Serializer):
+    """A request's shape, whose errors speak the portal's words (portal.form_messages)."""
+
+
+class AttachmentIn(PortalSerializer):
     name = serializers.CharField(max_length=200, help_text="File name, e.g. scan.pdf")
     content = serializers.CharField(
         help_text="The file's bytes in base64 (PDF, JPEG, PNG or DOCX)."
     )
 
 
-class ApplicantIn(serializers.Serializer):
+class ApplicantIn(PortalSerializer):
     applicant_name = serializers.CharField(max_length=300)
     applicant_address = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default=""
@@ -128,13 +137,22 @@ class ErrorOut(serializers.Serializer):
     )
 
 
-class ListQuery(serializers.Serializer):
+class ListQuery(PortalSerializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     received_from = serializers.DateField(required=False)
     received_to = serializers.DateField(required=False)
     cursor = serializers.CharField(required=False, max_length=100)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+    def validate_cursor(self, value: str) -> str:
+        try:
+            decode_cursor(value, kind=dt.datetime)  # the list runs by received_at
+        except InvalidCursor:
+            raise serializers.ValidationError(
+                _("This is not a cursor this list gave out.")
+            ) from None
+        return value
 
     def validate(self, data):
         start, end = data.get("received_from"), data.get("received_to")
