@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
+from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
@@ -25,7 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.html import conditional_escape
 
-from . import sms
+from . import sms, webhook
 from .models import Appeal, Notification
 
 logger = logging.getLogger(__name__)
@@ -292,8 +293,6 @@ def _schedule_many(ids: list[int]) -> None:
     """Enqueue the delivery of many notices, MESSAGE_BATCH to a message, through one
     broker connection; at the first failure stop (each retry would wait on the
     broker) and leave the rest to the sweep."""
-    from .tasks import deliver_notifications
-
     try:
         with deliver_notifications.app.producer_or_acquire() as producer:
             for start in range(0, len(ids), MESSAGE_BATCH):
@@ -358,8 +357,6 @@ def _earlier_callback_pending(notification: Notification) -> bool:
 
 
 def _schedule(notification_id: int) -> None:
-    from .tasks import deliver_notification
-
     try:
         deliver_notification.delay(notification_id)
     except Exception as exc:  # the broker is down: the sweep will pick the row up
@@ -389,9 +386,7 @@ def deliver(notification_id: int) -> bool:
             return False  # never overtakes: sent after the earlier one of its appeal
         try:
             if is_callback:
-                from . import callbacks
-
-                callbacks.post(notification)
+                webhook.post(notification)
             else:
                 _send(notification)
         except Exception as exc:
@@ -469,8 +464,6 @@ _ring_lock = threading.Lock()
 
 def _ring(notification_id: int) -> None:
     """Ask for a drain that will send this notice, unless one is on its way already."""
-    from .tasks import drain_notifications
-
     app = drain_notifications.app
     if app.conf.task_always_eager:
         # An eager task ignores its countdown: send this notice now, on its own.
@@ -503,8 +496,6 @@ def drain() -> int:
         sent += delivered
         if taken < DRAIN_BATCH:
             return sent
-    from .tasks import drain_notifications
-
     drain_notifications.delay()  # more are waiting: another drain takes them
     return sent
 
@@ -601,3 +592,29 @@ def due_ids(limit: int = 500) -> list[int]:
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# The outbox's own delivery tasks live here, beside what schedules them (their names
+# are those they had in appeals.tasks, so queued messages still find them).
+@shared_task(name="appeals.tasks.deliver_notification", ignore_result=True)
+def deliver_notification(notification_id: int) -> None:
+    deliver(notification_id)
+
+
+@shared_task(name="appeals.tasks.deliver_notifications", ignore_result=True)
+def deliver_notifications(notification_ids: list[int]) -> int:
+    """Deliver several notices queued together; one that fails stays pending with
+    its next attempt set (deliver records it) and does not stop the others."""
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += deliver(notification_id)
+        except Exception:  # e.g. the database went away: the sweep retries it
+            logger.exception("could not deliver notification %s", notification_id)
+    return sent
+
+
+@shared_task(name="appeals.tasks.drain_notifications", ignore_result=True)
+def drain_notifications() -> int:
+    """Send the e-mail and SMS notices that are due, in batches (notifications.drain)."""
+    return drain()

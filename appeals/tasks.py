@@ -4,33 +4,10 @@ import logging
 
 from celery import shared_task
 
-from . import notifications
+from . import inbox_rollup, notifications, reminders, retention, services
+from .api.clients import forget_old_responses, prune_call_log
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(name="appeals.tasks.deliver_notification", ignore_result=True)
-def deliver_notification(notification_id: int) -> None:
-    notifications.deliver(notification_id)
-
-
-@shared_task(name="appeals.tasks.deliver_notifications", ignore_result=True)
-def deliver_notifications(notification_ids: list[int]) -> int:
-    """Deliver several notices queued together; one that fails stays pending with
-    its next attempt set (deliver records it) and does not stop the others."""
-    sent = 0
-    for notification_id in notification_ids:
-        try:
-            sent += notifications.deliver(notification_id)
-        except Exception:  # e.g. the database went away: the sweep retries it
-            logger.exception("could not deliver notification %s", notification_id)
-    return sent
-
-
-@shared_task(name="appeals.tasks.drain_notifications", ignore_result=True)
-def drain_notifications() -> int:
-    """Send the e-mail and SMS notices that are due, in batches (notifications.drain)."""
-    return notifications.drain()
 
 
 @shared_task(name="appeals.tasks.sweep_notifications", ignore_result=True)
@@ -45,31 +22,23 @@ def sweep_notifications() -> int:
 @shared_task(name="appeals.tasks.purge_stale_uploads", ignore_result=True)
 def purge_stale_uploads() -> int:
     """Remove files of filing forms that were never sent."""
-    from . import services
-
     return services.purge_stale_uploads()
 
 
 @shared_task(name="appeals.tasks.deadline_sweep", ignore_result=True)
 def deadline_sweep() -> dict:
     """Reminders before deadlines; missed deadlines flagged and escalated."""
-    from . import reminders
-
     return reminders.daily_sweep()
 
 
 @shared_task(name="appeals.tasks.weekly_digest", ignore_result=True)
 def weekly_digest() -> int:
-    from . import reminders
-
     return reminders.weekly_digest()
 
 
 @shared_task(name="appeals.tasks.remove_expired_personal_data", ignore_result=True)
 def remove_expired_personal_data() -> int:
     """The retention period of personal data (appeals.retention)."""
-    from . import retention
-
     return retention.remove_expired_personal_data().appeals
 
 
@@ -77,8 +46,6 @@ def remove_expired_personal_data() -> int:
 def forget_api_responses() -> int:
     """Drop the stored answers of API write calls older than the retry window, and
     call-log rows older than API_CALL_LOG_DAYS."""
-    from .api.clients import forget_old_responses, prune_call_log
-
     prune_call_log()
     return forget_old_responses()
 
@@ -88,7 +55,5 @@ def compact_inbox_counts() -> None:
     """Fold the inbox counts' delta rows (appeals.inbox_rollup.compact); nothing to do
     on a database without them. Safe to run twice: the second waits for nothing
     (advisory lock) and finds little to fold."""
-    from . import inbox_rollup
-
     if inbox_rollup.is_available():
         inbox_rollup.compact()

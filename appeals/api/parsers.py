@@ -21,9 +21,9 @@ class JSONParser(parsers.JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError(_too_deep()) from None
+            raise ParseError(_too_deep(), code="too_deep") from None
         if _deeper_than(data, MAX_DEPTH):
-            raise ParseError(_too_deep())
+            raise ParseError(_too_deep(), code="too_deep")
         return data
 
 

@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -34,7 +35,8 @@ from portal.pagination import keyset_page
 
 from .. import services, uploads
 from ..forms import AppealForm, WrittenRegistrationForm
-from ..models import Answer, ApiRequest, Appeal, Attachment, Event, Form
+from ..models import ApiRequest, Appeal, Attachment, Event, Form
+from ..payloads import answer_data, appeal_data
 from . import serializers as s
 from .permissions import client_appeals_q
 
@@ -91,8 +93,30 @@ def exception_handler(exc, context):
         }
     else:
         message = response.data.get("detail") if isinstance(response.data, dict) else ""
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        # DRF's own words for these come from its catalogue (none in Kyrgyz).
+        if isinstance(code, str) and code in DRF_MESSAGES:
+            message = DRF_MESSAGES[code]
         response.data = {"detail": str(message or exc)}
     return response
+
+
+# The portal's words for what DRF says by default; our own refusals carry other codes.
+DRF_MESSAGES = {
+    # DRF's own msgid, kept (clients match on it); the project's catalogue gives ky.
+    "not_authenticated": gettext_lazy("Authentication credentials were not provided."),
+    "not_found": gettext_lazy("There is no such appeal, or it is not yours to see."),
+    "method_not_allowed": gettext_lazy("This method is not allowed here."),
+    "unsupported_media_type": gettext_lazy(
+        "Send the body as JSON (Content-Type: application/json)."
+    ),
+    "not_acceptable": gettext_lazy("The API answers in JSON only."),
+    "parse_error": gettext_lazy("The body is not valid JSON."),
+    "throttled": gettext_lazy("Too many requests: please wait and try again."),
+    "permission_denied": gettext_lazy(
+        "This API key does not have the permission for this call."
+    ),
+}
 
 
 def _flatten(detail: dict, prefix: str = "") -> dict[str, list[str]]:
@@ -380,41 +404,6 @@ def _filed(appeal: Appeal, access_code: str | None) -> dict:
         "access_code": access_code,
         "registration_number": appeal.registration_number,
         "status": appeal.status,
-    }
-
-
-def appeal_data(appeal: Appeal) -> dict:
-    return {
-        "tracking_number": appeal.tracking_number,
-        "registration_number": appeal.registration_number,
-        "status": appeal.status,
-        "status_label": str(appeal.get_status_display()),
-        "outcome": appeal.outcome,
-        "channel": appeal.channel,
-        "kind": appeal.kind,
-        "language": appeal.language,
-        "received_at": appeal.received_at.isoformat(),
-        "registered_at": (
-            appeal.registered_at.isoformat() if appeal.registered_at else None
-        ),
-        "due_on": appeal.due_on.isoformat() if appeal.due_on else None,
-        "closed_at": appeal.closed_at.isoformat() if appeal.closed_at else None,
-        "lead_agency": appeal.lead_agency.code if appeal.lead_agency else None,
-    }
-
-
-def answer_data(appeal: Appeal) -> dict | None:
-    answer = (
-        appeal.answers.filter(state=Answer.State.APPROVED)
-        .order_by("-approved_at", "-id")
-        .first()
-    )
-    if answer is None:
-        return None
-    return {
-        "outcome": answer.outcome,
-        "text": answer.text,
-        "approved_at": answer.approved_at.isoformat() if answer.approved_at else None,
     }
 
 

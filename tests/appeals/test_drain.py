@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from appeals import notifications
 from appeals.models import Notification
-from appeals.tasks import drain_notifications
+from appeals.notifications import drain_notifications
 from portal.celery import app as celery_app
 from tests.factories import portal_submission
 from tests.helpers import ROOT, celery_worker, free_port, wait_for

@@ -234,7 +234,7 @@ def test_sweep_notices_are_enqueued_for_delivery_once_committed(
 ):
     enqueued = []
     monkeypatch.setattr(
-        "appeals.tasks.deliver_notifications.apply_async",
+        "appeals.notifications.deliver_notifications.apply_async",
         lambda args, **options: enqueued.extend(args[0]),
     )
     day_after = deadlines.add_working_days(appeal.due_on, 1)

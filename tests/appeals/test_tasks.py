@@ -143,7 +143,7 @@ def test_many_notices_go_fifty_to_a_message_and_a_real_worker_sends_them_all(
 
 
 def test_one_notice_that_cannot_be_found_does_not_stop_the_others(mailoutbox):
-    from appeals.tasks import deliver_notifications
+    from appeals.notifications import deliver_notifications
 
     submission = _submit()
     notification = Notification.objects.get(appeal=submission.appeal)
