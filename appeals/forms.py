@@ -8,13 +8,16 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agencies.models import Agency, Topic
 from portal.form_messages import Form as PortalForm
 from portal.prepared import PreparedQuery
 
 from . import models as appeal_models
+from . import uploads
 from .models import Answer, Channel, Delivery, Kind, Language
 
 User = get_user_model()
@@ -119,6 +122,16 @@ class ActiveTopicField(forms.ModelChoiceField):
         return found[0]
 
 
+def _attachments_help() -> str:
+    """The limits as appeals.uploads enforces them, read when the form is shown."""
+    files, size = uploads.MAX_FILES, uploads.MAX_TOTAL_SIZE // (1024 * 1024)
+    return ngettext(
+        "PDF, JPEG, PNG or DOCX; up to %(files)s file, %(size)s MB in all.",
+        "PDF, JPEG, PNG or DOCX; up to %(files)s files, %(size)s MB in all.",
+        files,
+    ) % {"files": files, "size": size}
+
+
 class AppealForm(ApplicantFormMixin, PortalForm):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     addressee = forms.ModelChoiceField(
@@ -150,7 +163,7 @@ class AppealForm(ApplicantFormMixin, PortalForm):
     attachments = MultipleFileField(
         label=_("Documents"),
         required=False,
-        help_text=_("PDF, JPEG, PNG or DOCX; up to 10 files, 20 MB in all."),
+        help_text=lazy(_attachments_help, str)(),
     )
     applicant_name = forms.CharField(label=_("Full name"), max_length=300)
     applicant_address = forms.CharField(

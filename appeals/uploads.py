@@ -12,6 +12,7 @@ import filetype
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # What a citizen may attach, recognised by content: extension -> MIME type.
 ALLOWED_TYPES = {
@@ -152,7 +153,12 @@ def _docx_or_none(upload: UploadedFile):
 def check_totals(*, count: int, total_size: int) -> None:
     if count > MAX_FILES:
         raise ValidationError(
-            _("Attach at most %(limit)s files.") % {"limit": MAX_FILES}
+            ngettext(
+                "Attach at most %(limit)s file.",
+                "Attach at most %(limit)s files.",
+                MAX_FILES,
+            )
+            % {"limit": MAX_FILES}
         )
     if total_size > MAX_TOTAL_SIZE:
         raise ValidationError(

@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agencies.models import Agency
+from portal.numbers import percent
 from portal.pagination import keyset_page
 from portal.periods import Period, parse_period, period_title
 
@@ -35,8 +37,10 @@ def _display(figure: Figure, value: Number) -> str:
         return "—"
     if figure.unit == "count":
         return formats.number_format(value, force_grouping=True)
-    text = formats.number_format(value, 1)
-    return f"{text} %" if figure.unit == "percent" else text
+    if figure.unit == "percent":
+        # As the reports write a share: "12,5 %" with a no-break space, "12.5%" in en.
+        return percent(value, translation.get_language() or "ky")
+    return formats.number_format(value, 1)
 
 
 @dataclass(frozen=True)
@@ -93,22 +97,32 @@ def _figure_url(figure: Figure, period: Period, agency: Agency | None) -> str:
 
 
 def _detail(figure: Figure, values: dict) -> str:
-    if figure.code == "on_time" and values["answered"]:
-        return _("%(share)s %% of %(answered)s answered") % {
-            "share": formats.number_format(
-                dashboard.share(values["on_time"], values["answered"]), 1
+    # The count after "of"/"over" decides the Russian case: "из 1 поступившего".
+    answered, received = values["answered"], values["received"]
+    if figure.code == "on_time" and answered:
+        return ngettext(
+            "%(share)s of %(answered)s answered",
+            "%(share)s of %(answered)s answered",
+            answered,
+        ) % {
+            "share": percent(
+                dashboard.share(values["on_time"], answered),
+                translation.get_language() or "ky",
             ),
-            "answered": values["answered"],
+            "answered": answered,
         }
     if figure.code == "rating" and values["ratings"]:
         return _("ratings: %(count)s") % {"count": values["ratings"]}
-    if figure.code == "repeated" and values["received"]:
-        return _("%(count)s of %(received)s received") % {
-            "count": values["repeated_count"],
-            "received": values["received"],
-        }
-    if figure.code == "median_days" and values["answered"]:
-        return _("over %(count)s answered") % {"count": values["answered"]}
+    if figure.code == "repeated" and received:
+        return ngettext(
+            "%(count)s of %(received)s received",
+            "%(count)s of %(received)s received",
+            received,
+        ) % {"count": values["repeated_count"], "received": received}
+    if figure.code == "median_days" and answered:
+        return ngettext(
+            "over %(count)s answered", "over %(count)s answered", answered
+        ) % {"count": answered}
     return ""
 
 

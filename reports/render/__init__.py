@@ -5,10 +5,10 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from portal.numbers import share
+from portal.numbers import number, share
 from portal.periods import period_title
 from reports.report import Block, IntakeReport, Period, Row
 
@@ -46,25 +46,6 @@ class Section:
     title: str  # in the report's language
     lines: list[Line]
     count_heading: str = ""  # what the count column counts, in the report's language
-
-
-def number(value, language: str, decimals: int | None = None) -> str:
-    """A number as the language writes it: "16,5" and "1 145" (no-break space) in ky
-    and ru, "16.5" and "1,145" in en; grouped like the narrative's figures."""
-    if value is None:
-        return ""
-    with translation.override(language):
-        return formats.number_format(
-            value, decimal_pos=decimals, use_l10n=True, force_grouping=True
-        )
-
-
-def percent(value, language: str) -> str:
-    """A share with its sign as each language prints it: "16,5 %" (ky, ru), "16.5%"."""
-    if value is None:
-        return ""
-    text = number(value, language, 1)
-    return f"{text}%" if language == "en" else f"{text}\xa0%"
 
 
 def period_words(period: Period, language: str) -> str:

@@ -11,9 +11,10 @@ from django.utils.html import escape
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from portal.numbers import number, percent
 from reports.report import IntakeReport
 
-from . import Line, number, percent, period_words, sections
+from . import Line, period_words, sections
 
 CURRENT_COLOUR = "#0b3d6e"  # the letterhead's blue
 PREVIOUS_COLOUR = "#9db7d3"

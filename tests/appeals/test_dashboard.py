@@ -342,7 +342,7 @@ def test_controller_sees_the_whole_government_with_the_trend(client, world):
         "re_reviews": "2",
         "upheld": "1",
         "rating": "3.7",
-        "repeated": "16.7 %",
+        "repeated": "16.7%",
     }
     # Against Q1: 2 received, 2 answered (both on time), 2.5 days, rating 3.0.
     trends = _trends(html)
@@ -368,7 +368,27 @@ def test_controller_picks_an_agency(client, world):
     ).content.decode()
     values = _figure_values(html)
     assert values["received"] == "2" and values["returned"] == "1"
-    assert values["rating"] == "4.0" and values["repeated"] == "50.0 %"
+    assert values["rating"] == "4.0" and values["repeated"] == "50.0%"
+
+
+@pytest.mark.parametrize(
+    ("lang", "repeated", "on_time"),
+    [
+        ("en", "16.7%", "66.7% of 3 answered"),
+        ("ru", "16,7\u00a0%", "66,7\u00a0% от 3 обращений с ответом"),
+        ("ky", "16,7\u00a0%", "жооп берилген 3 кайрылуунун 66,7\u00a0%"),
+    ],
+)
+def test_shares_are_written_as_the_reports_write_them(
+    client, world, lang, repeated, on_time
+):
+    """A no-break space before the sign in ky and ru (it never wraps alone), none in
+    en: portal.numbers.percent, the reports' formatter (issue 26, item 4)."""
+    login_staff(client, world.controller)
+    html = client.get(f"/{lang}/staff/figures/", {"period": Q2}).content.decode()
+    assert _figure_values(html)["repeated"] == repeated
+    assert on_time in html
+    assert " %" not in html.split("<h1>", 1)[1]
 
 
 def test_the_table_sorts_by_any_figure_without_javascript(client, world):
