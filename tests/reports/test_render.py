@@ -173,6 +173,44 @@ def test_pdf_keeps_the_kyrgyz_letters(pdfs, tmp_path):
     assert "түшкөн" in text  # ү, in the narrative
 
 
+@pytest.mark.parametrize(
+    ("language", "label", "note"),
+    [
+        ("ky", "Президенттин Администрациясынан", "Президенттин Аппараты деп аталган"),
+        ("ru", "Из Администрации Президента", "называлась Аппаратом Президента"),
+        ("en", "Forwarded by the President's Office", "Apparatus of the President"),
+    ],
+)
+def test_pdf_of_the_years_before_2021_notes_the_former_name_of_the_office(
+    pdfs, language, label, note, tmp_path
+):
+    """The channel is named for today's body, the Administration of the President;
+    2019-2020 published it as the Apparatus: the note under the table says so."""
+    text = " ".join(pdf_text(pdfs[language], tmp_path).split())
+    assert label in text and note in text
+
+
+def test_pdf_of_later_years_has_no_note_on_the_former_name(tmp_path):
+    report = sample_report(
+        "ru",
+        current=block(
+            Period("2025-Q1", dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
+            Q1_2020,
+            "ru",
+            oral=1,
+        ),
+        previous=block(
+            Period("2024-Q1", dt.date(2024, 1, 1), dt.date(2024, 3, 31)),
+            Q1_2019,
+            "ru",
+            oral=1,
+        ),
+    )
+    text = " ".join(pdf_text(render(report, "pdf"), tmp_path).split())
+    assert "Из Администрации Президента" in text
+    assert "Аппарат" not in text
+
+
 def test_pdf_has_the_scope_period_narrative_and_generation_time(pdfs, tmp_path):
     text = pdf_text(pdfs["ru"], tmp_path)
     assert "Все государственные органы" in text
