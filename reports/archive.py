@@ -13,7 +13,8 @@ from portal.periods import parse_period, period_title
 
 from . import selectors
 from .models import ArchivedReport
-from .render import filename, render
+from .render import render
+from .render.layout import filename
 from .report import Period
 
 logger = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from portal.periods import parse_period, period_title
 
 from . import archive, forms, selectors
 from .models import ArchivedReport
-from .render import CONTENT_TYPES, FORMATS, display_tables, filename
 from .render import render as render_report
 from .render.charts import report_charts
+from .render.layout import CONTENT_TYPES, FORMATS, display_tables, filename
 from .report import IntakeReport
 
 Role = Membership.Role

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from portal.numbers import number, percent
 from reports.report import IntakeReport
 
-from . import Line, period_words, sections
+from .layout import Line, period_words, sections
 
 CURRENT_COLOUR = "#0b3d6e"  # the letterhead's blue
 PREVIOUS_COLOUR = "#9db7d3"

@@ -5,7 +5,7 @@ import io
 
 from reports.report import IntakeReport
 
-from . import sections
+from .layout import sections
 
 # Codes, not translated words: the header is what a program reads. `label` carries
 # the line's name in the report's language; `value` is the average rating, the one

@@ -8,8 +8,8 @@ from django.utils import formats, timezone, translation
 from portal import pdf
 from reports.report import IntakeReport
 
-from . import display_tables, period_words
 from .charts import report_charts
+from .layout import display_tables, period_words
 
 TEMPLATE = "reports/intake_report_pdf.html"
 BISHKEK = zoneinfo.ZoneInfo("Asia/Bishkek")

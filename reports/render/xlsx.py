@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from reports.report import IntakeReport
 
-from . import PERCENT, SCORE, Line, Section, period_words, sections
+from .layout import PERCENT, SCORE, Line, Section, period_words, sections
 
 BISHKEK = zoneinfo.ZoneInfo("Asia/Bishkek")
 SHARE_FORMAT = "0.0"

@@ -15,8 +15,9 @@ from openpyxl import load_workbook
 
 from appeals.models import Channel, Kind, Outcome
 from portal.numbers import share
-from reports.render import filename, render
+from reports.render import render
 from reports.render.charts import report_charts
+from reports.render.layout import filename
 from reports.report import Block, IntakeReport, Period, Ratings, Row, Timeliness
 
 LANGUAGES = ["ky", "ru", "en"]

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from portal.periods import parse_period
-from reports.render import FORMATS, render_json
+from reports.render import render_json
+from reports.render.layout import FORMATS
 from reports.selectors import build_intake_report
 
 LANGUAGES = ("ky", "ru", "en")
