@@ -185,7 +185,7 @@ class Topic(TimeStampedModel):
 class CalendarDay(TimeStampedModel):
     """A day the Government moved for the year: a Saturday made a working day, or a
     working day made a day off. These entries win over weekends and public holidays
-    in the working-day arithmetic (appeals.deadlines)."""
+    in the working-day arithmetic (appeals.deadlines.calendar)."""
 
     class Kind(models.TextChoices):
         WORKING_DAY = "working_day", _("working day")

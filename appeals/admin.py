@@ -3,8 +3,8 @@ the services, which keep the history); the outbox can be inspected."""
 
 from django.contrib import admin
 
-from .api import admin as api_admin  # noqa: F401  (registers the API clients' pages)
-from .models import Appeal, Attachment, DeadlineRule, Event, Notification
+from appeals.api import admin as api_admin  # noqa: F401  (registers the API clients' pages)
+from appeals.models import Appeal, Attachment, DeadlineRule, Event, Notification
 
 
 class ReadOnlyInline(admin.TabularInline):

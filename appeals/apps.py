@@ -9,4 +9,4 @@ class AppealsConfig(AppConfig):
     def ready(self) -> None:
         # The working-day calendar caches the admin's calendar entries and listens for
         # their changes (cache invalidation only, no business rule).
-        from . import deadlines  # noqa: F401
+        from appeals.deadlines import calendar  # noqa: F401

@@ -5,8 +5,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership
-
-from . import permissions
+from appeals.register import permissions
 
 Role = Membership.Role
 

@@ -13,12 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from agencies.models import Agency, Topic
+from appeals import models as appeal_models
+from appeals.intake import uploads
+from appeals.models import Answer, Channel, Delivery, Kind, Language
 from portal.form_messages import Form as PortalForm
 from portal.prepared import PreparedQuery
-
-from . import models as appeal_models
-from . import uploads
-from .models import Answer, Channel, Delivery, Kind, Language
 
 User = get_user_model()
 
@@ -32,7 +31,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by appeals.uploads, not here."""
+    """Several files in one input; each is checked by appeals.intake.uploads, not here."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())
@@ -123,7 +122,7 @@ class ActiveTopicField(forms.ModelChoiceField):
 
 
 def _attachments_help() -> str:
-    """The limits as appeals.uploads enforces them, read when the form is shown."""
+    """The limits as appeals.intake.uploads enforces them, read when the form is shown."""
     files, size = uploads.MAX_FILES, uploads.MAX_TOTAL_SIZE // (1024 * 1024)
     return ngettext(
         "PDF, JPEG, PNG or DOCX; up to %(files)s file, %(size)s MB in all.",
@@ -245,7 +244,7 @@ class AppealForm(ApplicantFormMixin, PortalForm):
         return data
 
     def submission_fields(self) -> dict:
-        """The valid form as `services.submit_appeal` takes it (the web form, the
+        """The valid form as `filing.submit_appeal` takes it (the web form, the
         embedded form and the API file through this one mapping)."""
         data = self.cleaned_data
         return {
@@ -254,7 +253,7 @@ class AppealForm(ApplicantFormMixin, PortalForm):
         }
 
 
-# What a citizen's filing form hands to `services.submit_appeal` as it is.
+# What a citizen's filing form hands to `filing.submit_appeal` as it is.
 SUBMITTED_FIELDS = (
     "addressee",
     "kind",

@@ -156,7 +156,7 @@ class Appeal(TimeStampedModel):
     applicant_address = models.CharField(_("address"), max_length=500, blank=True)
     applicant_phone = models.CharField(_("phone"), max_length=32, blank=True)
     applicant_email = models.EmailField(_("e-mail"), blank=True)
-    # Normalised by appeals.matching, to find earlier appeals of the same applicant.
+    # Normalised by appeals.register.matching, to find earlier appeals of the same applicant.
     applicant_name_key = models.CharField(max_length=300, blank=True, editable=False)
     applicant_phone_key = models.CharField(max_length=16, blank=True, editable=False)
     is_collective = models.BooleanField(_("collective appeal"), default=False)
@@ -224,7 +224,7 @@ class Appeal(TimeStampedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
-    # The last day of the review period (appeals.deadlines): set at registration,
+    # The last day of the review period (appeals.deadlines.calendar): set at registration,
     # recomputed on extension and re-review. "Due soon" and "overdue" derive from it.
     due_on = models.DateField(_("due by"), null=True, blank=True)
     # The due date the daily sweep last escalated as missed (so it escalates once).
@@ -233,7 +233,7 @@ class Appeal(TimeStampedModel):
     forwarding_letter_number = models.CharField(
         _("outgoing letter number"), max_length=64, blank=True
     )
-    # Set when the retention period removed the applicant's data (appeals.retention).
+    # Set when the retention period removed the applicant's data (appeals.privacy.retention).
     personal_data_removed_at = models.DateTimeField(
         _("personal data removed at"), null=True, blank=True, editable=False
     )
@@ -304,7 +304,7 @@ class Appeal(TimeStampedModel):
                     status__in=["registered", "routed", "in_progress", "re_review"]
                 ),
             ),
-            # The agency inbox as lead agency (appeals.selectors.inbox_page): the
+            # The agency inbox as lead agency (appeals.casework.worklists.inbox_page): the
             # agency's open appeals in registration order, tab and counts from the
             # index alone. Only open ones: the agency's history stays out of it.
             models.Index(
@@ -541,7 +541,7 @@ class Notification(TimeStampedModel):
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
         SMS = "sms", _("SMS")
-        # A signed JSON post to an API client's callback URL (appeals.callbacks).
+        # A signed JSON post to an API client's callback URL (appeals.notifications.callbacks).
         CALLBACK = "callback", _("callback to a state system")
 
     template = models.CharField(max_length=64)
@@ -895,7 +895,7 @@ class DeadlineRule(TimeStampedModel):
 
     A change of law is a new row with a later `applies_from`, never an edit: the rule
     for an appeal is the one in force on the day its period starts
-    (appeals.deadlines.rule_for), so appeals registered before the change keep theirs.
+    (appeals.deadlines.calendar.rule_for), so appeals registered before the change keep theirs.
     """
 
     class Code(models.TextChoices):
@@ -952,7 +952,7 @@ class DeadlineRule(TimeStampedModel):
 
 
 class InboxCount(models.Model):
-    """Rows of the inbox counts (appeals.inbox_rollup): how many appeals due on one
+    """Rows of the inbox counts (appeals.casework.inbox_rollup): how many appeals due on one
     day sit in one part of an agency's inbox, new there or not. Written only by the
     database's triggers, the compaction and the rebuild; several rows may share a key
     (deltas not folded yet): readers sum them. The agency is a plain number, not a

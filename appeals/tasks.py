@@ -4,8 +4,12 @@ import logging
 
 from celery import shared_task
 
-from . import inbox_rollup, notifications, reminders, retention, services
-from .api.clients import forget_old_responses, prune_call_log
+from appeals.api.clients import forget_old_responses, prune_call_log
+from appeals.casework import inbox_rollup
+from appeals.intake import filing
+from appeals.notifications import outbox as notifications
+from appeals.oversight import reminders
+from appeals.privacy import retention
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +26,7 @@ def sweep_notifications() -> int:
 @shared_task(name="appeals.tasks.purge_stale_uploads", ignore_result=True)
 def purge_stale_uploads() -> int:
     """Remove files of filing forms that were never sent."""
-    return services.purge_stale_uploads()
+    return filing.purge_stale_uploads()
 
 
 @shared_task(name="appeals.tasks.deadline_sweep", ignore_result=True)
@@ -38,7 +42,7 @@ def weekly_digest() -> int:
 
 @shared_task(name="appeals.tasks.remove_expired_personal_data", ignore_result=True)
 def remove_expired_personal_data() -> int:
-    """The retention period of personal data (appeals.retention)."""
+    """The retention period of personal data (appeals.privacy.retention)."""
     return retention.remove_expired_personal_data().appeals
 
 
@@ -52,7 +56,7 @@ def forget_api_responses() -> int:
 
 @shared_task(name="appeals.tasks.compact_inbox_counts", ignore_result=True)
 def compact_inbox_counts() -> None:
-    """Fold the inbox counts' delta rows (appeals.inbox_rollup.compact); nothing to do
+    """Fold the inbox counts' delta rows (appeals.casework.inbox_rollup.compact); nothing to do
     on a database without them. Safe to run twice: the second waits for nothing
     (advisory lock) and finds little to fold."""
     if inbox_rollup.is_available():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import public
+from appeals.views import public
 
 app_name = "appeals"
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import embed
+from appeals.views import embed
 
 app_name = "embed"
 

@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import auth, dashboard, inbox, journal, routing, staff
+from appeals.accounts import views as auth
+from appeals.views import dashboard, inbox, journal, routing, staff
 
 app_name = "staff"
 

@@ -568,11 +568,11 @@ def _restore_secondary(url: str, schema: dict, *, jobs: int = 1) -> None:
 def _rebuild(url: str, what: str) -> None:
     """A rollup from the loaded rows, in one grouped pass (its triggers were off
     during the COPY, session_replication_role): `what` is "intake rollup"
-    (reports.rollup) or "inbox counts" (appeals.inbox_rollup). Timed into
+    (reports.rollup) or "inbox counts" (appeals.casework.inbox_rollup). Timed into
     `timings` by the caller."""
     import psycopg
 
-    from appeals import inbox_rollup
+    from appeals.casework import inbox_rollup
     from reports import rollup
 
     module = {"intake rollup": rollup, "inbox counts": inbox_rollup}[what]

@@ -115,7 +115,7 @@ def _profile(args, work: Path) -> None:
     import import_appeals
     from django.db import connection, transaction
 
-    from appeals import importing
+    from appeals.intake import importing
 
     path = work / "register.csv"
     import_appeals._write_register(path, rows=args.rows, seed=2020)

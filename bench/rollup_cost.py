@@ -46,7 +46,7 @@ def main() -> int:
     from django.utils import timezone
 
     from agencies.models import Agency, Membership
-    from appeals import services
+    from appeals.intake import registration
 
     apparatus = Agency.objects.get(slug="gov-apparatus")
     clerk = Membership.objects.filter(agency=apparatus, role="clerk").first().user
@@ -68,7 +68,7 @@ def main() -> int:
             return float(cursor.fetchone()[0])
 
     def register() -> None:
-        services.register_paper_appeal(
+        registration.register_paper_appeal(
             actor=clerk,
             agency=apparatus,
             channel="president_office",

@@ -460,17 +460,17 @@ class Bench:
         from django.contrib.auth import get_user_model
 
         from agencies.models import Agency
-        from appeals import selectors
+        from appeals.casework import worklists
 
         user = get_user_model().objects.get(username=self.samples["head_username"])
         agency = Agency.objects.get(pk=agency_id)
         times = []
         for n in range(-WARM_UP, self.args.requests):
             started = time.perf_counter()
-            selectors.inbox_page(
+            worklists.inbox_page(
                 user=user, agency=agency, tab="in_progress", after=after
             )
-            selectors.inbox_counts(user=user, agency=agency)
+            worklists.inbox_counts(user=user, agency=agency)
             if n >= 0:
                 times.append(time.perf_counter() - started)
         self.add("inbox: deep page + counts, queries only p95", _ms(times, 0.95), "ms")
@@ -577,7 +577,7 @@ class Bench:
         from django.db import connection, transaction
         from django.utils import timezone
 
-        from appeals import reminders
+        from appeals.oversight import reminders
 
         print("daily deadline sweep (rolled back)", flush=True)
         today = timezone.localdate()
@@ -698,7 +698,7 @@ def staff_client(username: str):
     user = get_user_model().objects.get(username=username)
     client = Client()
     client.force_login(user)
-    # Heads and controllers pass the second factor (appeals.two_factor): the
+    # Heads and controllers pass the second factor (appeals.accounts.two_factor): the
     # session is marked as after the code step, with a device of the bench's own.
     device, _ = TOTPDevice.objects.get_or_create(
         user=user, name="bench", defaults={"confirmed": True}

@@ -46,7 +46,7 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.compact_intake_rollup",
         "schedule": crontab(minute=17),
     },
-    # Every hour at minute 47: the same for the inbox counts (appeals.inbox_rollup),
+    # Every hour at minute 47: the same for the inbox counts (appeals.casework.inbox_rollup),
     # so an agency head's tabs sum a few rows per due date.
     "compact-inbox-counts": {
         "task": "appeals.tasks.compact_inbox_counts",

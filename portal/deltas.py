@@ -1,5 +1,5 @@
 """Counts kept by PostgreSQL triggers as delta rows: what the intake rollup
-(reports.rollup) and the inbox counts (appeals.inbox_rollup) share.
+(reports.rollup) and the inbox counts (appeals.casework.inbox_rollup) share.
 
 A `DeltaTable` is a table of a key and counts. Statement-level triggers on the tables
 the counts come from INSERT what a statement changed (+n for its new rows, -n for its

@@ -15,11 +15,13 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.models import Agency, Membership, Topic
-from appeals import services, two_factor
+from appeals.accounts import two_factor
+from appeals.casework import answering, routing
+from appeals.intake import filing, registration
 from appeals.models import Appeal, Channel, Delivery, Form, Kind
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (printed for the demo, never deployed)
-# Two-factor login of the demo's controller, head and admin (appeals.two_factor): one
+# Two-factor login of the demo's controller, head and admin (appeals.accounts.two_factor): one
 # fixed authenticator key (base32, for any TOTP app) and fixed backup codes, put back
 # each time the demo is loaded. Published in the README: the demo only.
 DEMO_TOTP_SECRET = "KYRG YZDE MOPO RTAL 2FA3 SECR ETKE Y234"  # noqa: S105
@@ -306,7 +308,7 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
     portal_count = total // 5
     for i in range(portal_count):
         language = rng.choice(["ky", "ky", "ru", "en"])
-        submission = services.submit_appeal(
+        submission = filing.submit_appeal(
             submission_key=uuid.UUID(int=rng.getrandbits(128)),
             text=TEXTS[language],
             language=language,
@@ -321,13 +323,13 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
         if i % 4 == 0:
             continue
         if i % 10 == 1:
-            services.leave_without_consideration(
+            registration.leave_without_consideration(
                 appeal_id=submission.appeal.pk,
                 actor=clerk,
                 reason="Кайрылууда арыз ээсинин дареги жана байланыш маалыматы жок.",
             )
         else:
-            services.register_appeal(
+            registration.register_appeal(
                 appeal_id=submission.appeal.pk, actor=clerk, agency=apparatus
             )
 
@@ -343,7 +345,7 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
             days=rng.randint(0, 60), hours=rng.randint(0, 8)
         )
         forwarded = channel in (Channel.PRESIDENT_OFFICE, Channel.JOGORKU_KENESH)
-        services.register_paper_appeal(
+        registration.register_paper_appeal(
             actor=clerk,
             agency=apparatus,
             channel=channel,
@@ -372,7 +374,7 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
     last_year = now.year - 1
     for i in range(total // 5):
         channel = rng.choices([*channels, Channel.PORTAL], [*weights, 10])[0]
-        services.import_archival_appeal(
+        registration.import_archival_appeal(
             agency=apparatus,
             received_on=dt.date(last_year, rng.randint(1, 12), rng.randint(1, 28)),
             channel=channel,
@@ -408,7 +410,7 @@ def _work_on_registered(rng, agencies: dict, users: dict) -> None:
         if index % 5 == 0:
             continue  # waits in the controllers' queue
         lead = health if index % 3 == 0 else rng.choice(bodies)
-        services.route_appeal(
+        routing.route_appeal(
             appeal_id=appeal.pk,
             actor=controller,
             lead=lead,
@@ -417,14 +419,14 @@ def _work_on_registered(rng, agencies: dict, users: dict) -> None:
         )
         if lead != health or index % 2:
             continue
-        services.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
+        routing.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
         if answered < 8:
-            services.save_answer_draft(
+            answering.save_answer_draft(
                 appeal_id=appeal.pk,
                 actor=executor,
                 text=ANSWERS[appeal.language],
                 outcome=rng.choice(["supported", "explained", "not_supported"]),
                 submit=True,
             )
-            services.approve_answer(appeal_id=appeal.pk, actor=head)
+            answering.approve_answer(appeal_id=appeal.pk, actor=head)
             answered += 1

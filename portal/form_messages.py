@@ -48,7 +48,10 @@ BY_FIELD: list[tuple[type, dict]] = [
     (forms.EmailField, {"invalid": _("Please write the e-mail address correctly.")}),
     (forms.DateTimeField, {"invalid": _("Please write the date and time correctly.")}),
     (forms.DateField, {"invalid": _("Please write the date correctly.")}),
-    (forms.UUIDField, {"invalid": _("This form is out of date: please open it again.")}),
+    (
+        forms.UUIDField,
+        {"invalid": _("This form is out of date: please open it again.")},
+    ),
     (forms.IntegerField, NUMBER),
     (
         forms.FileField,

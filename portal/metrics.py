@@ -63,8 +63,8 @@ def outbox_summary() -> dict:
 def overdue_by_agency(today: dt.date | None = None) -> dict[str, int]:
     """Appeals with an agency whose due date has passed, by the lead agency's slug
     (the dashboard's "overdue now" for one agency)."""
-    from appeals.dashboard import WITH_AGENCY_STATUSES
     from appeals.models import Appeal
+    from appeals.oversight.figures import WITH_AGENCY_STATUSES
 
     today = today or timezone.localdate()
     rows = (

@@ -22,7 +22,7 @@ if DEBUG:
 else:
     SECRET_KEY = env.str("SECRET_KEY")  # no default: production must set it
 # Earlier keys after a rotation (comma-separated): sessions, signed cookies and the
-# citizens' access codes (appeals.codes) made under them keep working.
+# citizens' access codes (appeals.register.codes) made under them keep working.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list(
@@ -186,7 +186,7 @@ MIDDLEWARE.insert(
 )
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
-    "appeals.middleware.TwoFactorMiddleware",
+    "appeals.accounts.middleware.TwoFactorMiddleware",
 )
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
@@ -201,8 +201,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "appeals.views.auth.locked_out"
-AXES_CLIENT_IP_CALLABLE = "appeals.views.auth.client_address"
+AXES_LOCKOUT_CALLABLE = "appeals.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "appeals.accounts.views.client_address"
 # Proxies in front of the portal that append the client's address to
 # X-Forwarded-For (portal.ratelimit.client_id): the rate limits and the lockout key on
 # the client, not on the proxy. One by default when a TLS proxy is declared.
@@ -270,7 +270,7 @@ if EMAIL_URL.startswith("filemail://"):
 else:
     globals().update(environ.Env.email_url_config(EMAIL_URL))
 # SMS to citizens who gave only a phone: a class with send(phone, text).
-SMS_BACKEND = env.str("SMS_BACKEND", default="appeals.sms.LoggingBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="appeals.notifications.sms.LoggingBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@appeals.gov.kg")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -415,9 +415,9 @@ CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=30.0)
 UPLOAD_SCANNER = env.str(
     "UPLOAD_SCANNER",
     default=(
-        "appeals.scanning.ClamdScanner"
+        "appeals.intake.scanning.ClamdScanner"
         if CLAMD_HOST or CLAMD_SOCKET
-        else "appeals.scanning.NoScanner"
+        else "appeals.intake.scanning.NoScanner"
     ),
 )
 QUARANTINE_DIR = Path(env.str("QUARANTINE_DIR", default=str(VAR_DIR / "quarantine")))

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Topic
-from appeals.deadlines import BISHKEK
+from appeals.deadlines.calendar import BISHKEK
 from appeals.models import (
     REGISTERED_STATUSES,
     Appeal,
@@ -600,7 +600,7 @@ def agency_records(*, year: int, today: dt.date) -> list[AgencyRecord]:
     """Timeliness, ratings and re-reviews of every body that answered or holds appeals,
     for the open-statistics page, so citizens can compare bodies (computed in SQL by
     the same figures the controllers' dashboard uses)."""
-    from appeals import dashboard
+    from appeals.oversight import figures as dashboard
 
     period = Period(
         label=str(year), start=dt.date(year, 1, 1), end=dt.date(year, 12, 31)

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agencies.models import Membership
-from appeals import permissions
+from appeals.register import permissions
 from portal.periods import parse_period, period_title
 
 from . import archive, forms, selectors

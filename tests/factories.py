@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from agencies.models import Agency, Membership, Topic
-from appeals import services
+from appeals.casework import answering, routing
+from appeals.intake import filing, registration
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):
@@ -59,7 +60,7 @@ def staff_member(role: str, agency: Agency | None = None, **kwargs):
 ANSWER = "Проверка проведена: пособие будет выплачено до конца месяца вместе с долгом."
 
 
-def portal_submission(**fields) -> services.Submission:
+def portal_submission(**fields) -> filing.Submission:
     """A citizen's appeal sent through the portal's service; `fields` override the
     defaults (a complaint in Kyrgyz, with an e-mail address for the receipt)."""
     values = {
@@ -71,7 +72,7 @@ def portal_submission(**fields) -> services.Submission:
         "kind": "complaint",
         **fields,
     }
-    return services.submit_appeal(**values)
+    return filing.submit_appeal(**values)
 
 
 def paper_appeal(clerk, **fields):
@@ -90,23 +91,23 @@ def paper_appeal(clerk, **fields):
         "received_at": timezone.now(),
         **fields,
     }
-    return services.register_paper_appeal(actor=clerk, **values)[0]
+    return registration.register_paper_appeal(actor=clerk, **values)[0]
 
 
 def route_and_assign(appeal, people: dict, lead: Agency, **route_fields) -> None:
     """The controller routes the appeal to `lead`; its head assigns the executor.
     `people` holds "controller", "head" and "executor"."""
-    services.route_appeal(
+    routing.route_appeal(
         appeal_id=appeal.pk, actor=people["controller"], lead=lead, **route_fields
     )
-    services.assign_executor(
+    routing.assign_executor(
         appeal_id=appeal.pk, actor=people["head"], executor=people["executor"]
     )
 
 
 def submit_answer(appeal, people: dict, *, text: str = ANSWER, outcome="supported"):
     """The assigned executor submits the answer for the head's approval."""
-    return services.save_answer_draft(
+    return answering.save_answer_draft(
         appeal_id=appeal.pk,
         actor=people["executor"],
         text=text,
@@ -119,4 +120,4 @@ def answer_appeal(appeal, people: dict, lead: Agency, **answer_fields):
     """Routed, assigned, answered and approved: the appeal closes with its letter."""
     route_and_assign(appeal, people, lead)
     submit_answer(appeal, people, **answer_fields)
-    return services.approve_answer(appeal_id=appeal.pk, actor=people["head"])
+    return answering.approve_answer(appeal_id=appeal.pk, actor=people["head"])

@@ -8,8 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from agencies.models import ApiCallLog, ApiClient, ApiScope
-
-from .clients import revoke_api_client, sync_clerk_role
+from appeals.api.clients import revoke_api_client, sync_clerk_role
 
 
 class ApiClientForm(forms.ModelForm):

@@ -8,8 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from agencies.models import ApiClient
-
-from .clients import KEY_SCHEME, client_for_key
+from appeals.api.clients import KEY_SCHEME, client_for_key
 
 # last_used_at is written at most this often, not on every call.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)

@@ -1,12 +1,9 @@
 """What an API client may do (its scopes) and which appeals it may see."""
 
-from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from agencies.models import ApiClient
-
-from ..models import ApiRequest, Assignment
 
 
 class HasScope(BasePermission):
@@ -31,13 +28,3 @@ class HasScope(BasePermission):
 def _has_handler(view, method: str) -> bool:
     name = method.lower()
     return name in view.http_method_names and hasattr(view, name)
-
-
-def client_appeals_q(client: ApiClient) -> Q:
-    """The appeals a client may follow: its agency's register, the appeals its agency
-    works on now (lead or co-executor), and the ones the client filed or forwarded."""
-    active = Assignment.objects.filter(
-        appeal=OuterRef("pk"), agency_id=client.agency_id, is_active=True
-    )
-    own = ApiRequest.objects.filter(appeal=OuterRef("pk"), client=client)
-    return Q(registering_agency_id=client.agency_id) | Exists(active) | Exists(own)

@@ -6,12 +6,11 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from appeals.forms import FORWARDING_CHANNELS
+from appeals.intake.uploads import MAX_FILES
+from appeals.models import Channel, Kind, Language, Outcome, Status
 from portal.form_messages import PortalSerializerMixin
 from portal.pagination import InvalidCursor, decode_cursor
-
-from ..forms import FORWARDING_CHANNELS
-from ..models import Channel, Kind, Language, Outcome, Status
-from ..uploads import MAX_FILES
 
 FORWARDING_CHANNEL_CHOICES = [(c, Channel(c).label) for c in FORWARDING_CHANNELS]
 

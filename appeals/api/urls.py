@@ -3,8 +3,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import views
-from .docs import DocsView
+from appeals.api import views
+from appeals.api.docs import DocsView
 
 app_name = "api"
 

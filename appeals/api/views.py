@@ -30,15 +30,14 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from agencies.models import Agency, ApiCallLog, ApiClient, ApiScope
+from appeals.api import serializers as s
+from appeals.forms import AppealForm, WrittenRegistrationForm
+from appeals.intake import filing, registration, uploads
+from appeals.models import ApiRequest, Appeal, Attachment, Event, Form
+from appeals.notifications.callbacks import client_appeals_q
+from appeals.notifications.payloads import answer_data, appeal_data
 from portal import ratelimit
 from portal.pagination import keyset_page
-
-from .. import services, uploads
-from ..forms import AppealForm, WrittenRegistrationForm
-from ..models import ApiRequest, Appeal, Attachment, Event, Form
-from ..payloads import answer_data, appeal_data
-from . import serializers as s
-from .permissions import client_appeals_q
 
 # An API filing's submission key is keyed with the server's secret: no one can
 # compute it from a client and an Idempotency-Key, so the web form (whose key the
@@ -209,7 +208,7 @@ def _idempotent(request, *, endpoint: str, handler) -> Response:
             # The first answer's code was never stored: the retry gets a new one.
             body = {
                 **body,
-                "access_code": services.reissue_access_code(
+                "access_code": filing.reissue_access_code(
                     appeal=record.appeal, actor=client.user
                 ),
             }
@@ -264,7 +263,7 @@ def _error(code: int, detail: str) -> Response:
     return Response({"detail": detail}, status=code)
 
 
-def _files(items: list[dict], purpose: str) -> list[services.NewAttachment]:
+def _files(items: list[dict], purpose: str) -> list[filing.NewAttachment]:
     """Attachments sent in base64, through the same upload path as the web form's
     (content sniffed, limits, virus scan)."""
     files, errors = [], []
@@ -286,7 +285,7 @@ def _files(items: list[dict], purpose: str) -> list[services.NewAttachment]:
         except DjangoValidationError as exc:
             errors.extend(exc.messages)
             continue
-        files.append(services.NewAttachment.checked(checked, content, purpose=purpose))
+        files.append(filing.NewAttachment.checked(checked, content, purpose=purpose))
     if errors:
         raise exceptions.ValidationError({"attachments": errors})
     return files
@@ -332,7 +331,7 @@ def _file_appeal(data, client: ApiClient, submission_key: uuid.UUID):
     if not form.is_valid():
         raise _form_errors(form)
     files = _files(data.get("attachments", []), Attachment.Purpose.CITIZEN)
-    submission = services.submit_appeal(
+    submission = filing.submit_appeal(
         submission_key=submission_key, files=files, **form.submission_fields()
     )
     if not submission.created:
@@ -369,7 +368,7 @@ def _forward_appeal(data, client: ApiClient, submission_key: uuid.UUID):
     files = _files(data.get("attachments", []), Attachment.Purpose.SCAN)
     cleaned = form.cleaned_data
     try:
-        appeal, access_code = services.register_paper_appeal(
+        appeal, access_code = registration.register_paper_appeal(
             actor=client.user,
             agency=client.agency,
             channel=cleaned["channel"],

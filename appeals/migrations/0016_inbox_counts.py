@@ -5,7 +5,7 @@ upgrade writes to appeals and assignments wait for it, SHARE lock)."""
 
 from django.db import migrations, models
 
-from appeals import inbox_rollup
+from appeals.casework import inbox_rollup
 from portal import deltas
 
 

@@ -8,7 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from appeals import deadlines
+from appeals.deadlines import calendar as deadlines
 
 register = template.Library()
 

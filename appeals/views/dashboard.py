@@ -16,12 +16,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agencies.models import Agency
+from appeals.oversight import figures as dashboard
+from appeals.oversight.figures import FIGURES, FIGURES_BY_CODE, Figure, Number, Trend
+from appeals.register import permissions
 from portal.numbers import percent
 from portal.pagination import keyset_page
 from portal.periods import Period, parse_period, period_title
-
-from .. import dashboard, permissions
-from ..dashboard import FIGURES, FIGURES_BY_CODE, Figure, Number, Trend
 
 # Bars a chart shows: the largest values (and the chosen agency, wherever it ranks).
 CHART_BARS = 10

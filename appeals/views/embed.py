@@ -24,9 +24,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from agencies.models import Agency
-
-from .. import services
-from .public import filing_page
+from appeals.intake import filing
+from appeals.views.public import filing_page
 
 
 def _forged(request: HttpRequest) -> HttpResponse | None:
@@ -66,7 +65,7 @@ def embed_form(request: HttpRequest, agency: str) -> HttpResponse:
     if request.method == "POST" and request.POST.get("addressee") != agency_obj.slug:
         raise Http404  # this page files appeals to its own agency only
 
-    def sent(request: HttpRequest, submission: services.Submission) -> HttpResponse:
+    def sent(request: HttpRequest, submission: filing.Submission) -> HttpResponse:
         return render(
             request,
             "appeals/embed_sent.html",

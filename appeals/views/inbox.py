@@ -16,12 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Membership
 from agencies.selectors import topic_choices
+from appeals.casework import answering, routing, worklists
+from appeals.deadlines import calendar as deadlines
+from appeals.forms import (
+    AnswerForm,
+    AssignForm,
+    CommentForm,
+    ContributionForm,
+    ReturnForm,
+)
+from appeals.models import Answer, Appeal, Assignment, Kind, Status
+from appeals.register import lookups, permissions, state
+from appeals.templatetags.deadlines import working_days_left
 from portal.ratelimit import client_id
-
-from .. import deadlines, permissions, selectors, services
-from ..forms import AnswerForm, AssignForm, CommentForm, ContributionForm, ReturnForm
-from ..models import Answer, Appeal, Assignment, Kind, Status
-from ..templatetags.deadlines import working_days_left
 
 Role = Membership.Role
 WORK_ROLES = (Role.HEAD, Role.EXECUTOR)
@@ -38,17 +45,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # A head distributes the new ones; an executor starts with their own work.
     is_head = permissions.holds_role(request.user, agency.pk, Role.HEAD)
     tab = request.GET.get("tab", "new" if is_head else "in_progress")
-    if tab not in selectors.INBOX_TABS:
+    if tab not in worklists.INBOX_TABS:
         tab = "new"
     try:
         topic_id = int(request.GET.get("topic") or 0) or None
     except ValueError:
         topic_id = None
     kind = request.GET.get("kind", "")
-    filters = selectors.InboxFilters(
+    filters = worklists.InboxFilters(
         kind=kind if kind in Kind.values else "", topic_id=topic_id
     )
-    page = selectors.inbox_page(
+    page = worklists.inbox_page(
         user=request.user,
         agency=agency,
         tab=tab,
@@ -66,7 +73,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 "agencies": agencies,
                 "tab": tab,
                 "tabs": _tabs(
-                    selectors.inbox_counts(
+                    worklists.inbox_counts(
                         user=request.user, agency=agency, filters=filters
                     )
                 ),
@@ -98,7 +105,7 @@ TAB_LABELS = {
 def _tabs(counts: dict) -> list[dict]:
     return [
         {"name": name, "label": TAB_LABELS[name], "count": counts[name]}
-        for name in selectors.INBOX_TABS
+        for name in worklists.INBOX_TABS
     ]
 
 
@@ -166,13 +173,13 @@ DONE_MESSAGES = {
 }
 
 ACTIONS = {
-    "assign": (AssignForm, "assign_executor"),
-    "draft": (AnswerForm, "save_answer_draft"),
-    "submit": (AnswerForm, "save_answer_draft"),
-    "send_back": (CommentForm, "send_back_answer"),
-    "approve": (None, "approve_answer"),
-    "return": (ReturnForm, "return_appeal"),
-    "contribute": (ContributionForm, "add_contribution"),
+    "assign": (AssignForm, routing.assign_executor),
+    "draft": (AnswerForm, answering.save_answer_draft),
+    "submit": (AnswerForm, answering.save_answer_draft),
+    "send_back": (CommentForm, answering.send_back_answer),
+    "approve": (None, answering.approve_answer),
+    "return": (ReturnForm, routing.return_appeal),
+    "contribute": (ContributionForm, answering.add_contribution),
 }
 
 
@@ -215,7 +222,7 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         if action not in ACTIONS:
             raise Http404
-        form_class, service_name = ACTIONS[action]
+        form_class, service = ACTIONS[action]
         kwargs = {}
         form = None
         if form_class is AssignForm:
@@ -230,9 +237,7 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
                 if action == "submit":
                     kwargs["submit"] = True
             try:
-                getattr(services, service_name)(
-                    appeal_id=appeal.pk, actor=request.user, **kwargs
-                )
+                service(appeal_id=appeal.pk, actor=request.user, **kwargs)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
                 return redirect("staff:work", pk=appeal.pk)
@@ -242,7 +247,7 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("staff:work", pk=appeal.pk)
         forms["answer" if action in ("draft", "submit") else action] = form
         status = 400
-    services.record_personal_data_access(
+    state.record_personal_data_access(
         appeal=appeal, user=request.user, what="work", ip=client_id(request)
     )
     contributions = [
@@ -264,8 +269,8 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
                 "-approved_at"
             ),
             "forms": forms,
-            "history": selectors.staff_history(appeal),
-            "data_accesses": selectors.data_accesses(appeal),
+            "history": lookups.staff_history(appeal),
+            "data_accesses": lookups.data_accesses(appeal),
             "attachments": appeal.attachments.all(),
             "contributions": contributions,
             "co_executors": appeal.assignments.filter(

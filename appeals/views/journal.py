@@ -17,10 +17,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from agencies.models import Membership
-
-from .. import permissions, selectors
-from ..forms import JournalFilterForm
-from ..models import Appeal
+from appeals.forms import JournalFilterForm
+from appeals.models import Appeal
+from appeals.oversight import journal as register_journal
+from appeals.register import permissions
 
 Role = Membership.Role
 JOURNAL_ROLES = (Role.CLERK, Role.CONTROLLER, Role.MANAGER, Role.HEAD)
@@ -53,14 +53,14 @@ def _page_size(request: HttpRequest) -> int | None:
         size = int(request.GET.get("size", ""))
     except ValueError:
         return None
-    return max(1, min(size, selectors.JOURNAL_PAGE_MAX))
+    return max(1, min(size, register_journal.JOURNAL_PAGE_MAX))
 
 
 def _journal_page(request: HttpRequest, form: JournalFilterForm) -> HttpResponse:
     params = _filter_params(form)
     size = _page_size(request)
     paging = {**params, **({"size": size} if size else {})}
-    after = selectors.JournalCursor.parse(request.GET.get("after"))
+    after = register_journal.JournalCursor.parse(request.GET.get("after"))
     context = {
         "filter_form": form,
         "rows": [],
@@ -72,11 +72,11 @@ def _journal_page(request: HttpRequest, form: JournalFilterForm) -> HttpResponse
     }
     status = 200
     if form.is_valid():
-        page = selectors.journal_page(
+        page = register_journal.journal_page(
             user=request.user,
-            filters=selectors.JournalFilters(**form.cleaned_data),
+            filters=register_journal.JournalFilters(**form.cleaned_data),
             after=after,
-            size=size or selectors.JOURNAL_PAGE_SIZE,
+            size=size or register_journal.JOURNAL_PAGE_SIZE,
         )
         context["rows"] = page.rows
         # A manager reads the journal but opens no appeal: those rows link nowhere.
@@ -248,8 +248,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
         return _journal_page(request, form)
     # Personal data leaves the system here (applicants' names). Issue 10 logs who
     # opened which citizen's data: record this export (user, filter, row count) here.
-    rows = selectors.journal_rows(
-        user=request.user, filters=selectors.JournalFilters(**form.cleaned_data)
+    rows = register_journal.journal_rows(
+        user=request.user, filters=register_journal.JournalFilters(**form.cleaned_data)
     )
     filename = f"journal-{timezone.localdate():%Y%m%d}.{fmt}"
     language = translation.get_language()

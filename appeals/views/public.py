@@ -14,11 +14,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Agency
+from appeals.casework import answering
+from appeals.forms import AppealForm, RatingForm, ReReviewForm, TrackForm
+from appeals.intake import filing, queries, uploads
+from appeals.models import Appeal
+from appeals.register import codes, lookups
 from portal import pdf, ratelimit
-
-from .. import selectors, services, uploads
-from ..forms import AppealForm, RatingForm, ReReviewForm, TrackForm
-from ..models import Appeal
 
 RECEIPTS = "appeal_receipts"  # session: tracking number -> access code, for the receipt
 TRACKED = "appeal_tracked"  # session: tracking numbers this visitor has opened
@@ -63,19 +64,15 @@ def filing_page(
     if request.method == "POST":
         form = AppealForm(request.POST, request.FILES)
         key = form.get_submission_key()
-        services.discard_staged(
-            submission_key=key, tokens=request.POST.getlist("remove")
-        )
+        filing.discard_staged(submission_key=key, tokens=request.POST.getlist("remove"))
         upload_errors = _stage_files(request, key)
         if form.is_valid() and not upload_errors:
-            already = selectors.appeal_by_submission_key(key)
+            already = lookups.appeal_by_submission_key(key)
             if already is not None:  # sent again: the first one's receipt, no count
-                services.attach_late_uploads(appeal=already, submission_key=key)
+                filing.attach_late_uploads(appeal=already, submission_key=key)
                 return on_sent(
                     request,
-                    services.Submission(
-                        appeal=already, access_code=None, created=False
-                    ),
+                    filing.Submission(appeal=already, access_code=None, created=False),
                 )
             limit, window = _limits("submit")
             if ratelimit.hit(
@@ -110,7 +107,7 @@ def filing_page(
         template,
         {
             "form": form,
-            "staged": selectors.staged_uploads(key) if form.is_bound else [],
+            "staged": queries.staged_uploads(key) if form.is_bound else [],
             **(context or {}),
         },
         status=status,
@@ -121,7 +118,7 @@ def _stage_files(request: HttpRequest, key: uuid.UUID) -> list[str]:
     errors = []
     for upload in request.FILES.getlist("attachments"):
         try:
-            item = services.stage_upload(submission_key=key, upload=upload)
+            item = filing.stage_upload(submission_key=key, upload=upload)
         except ValidationError as exc:
             errors.extend(exc.messages)
             continue
@@ -134,12 +131,12 @@ def _stage_files(request: HttpRequest, key: uuid.UUID) -> list[str]:
     return errors
 
 
-def _submit(form: AppealForm, key: uuid.UUID) -> services.Submission:
-    return services.submit_appeal(submission_key=key, **form.submission_fields())
+def _submit(form: AppealForm, key: uuid.UUID) -> filing.Submission:
+    return filing.submit_appeal(submission_key=key, **form.submission_fields())
 
 
 def _receipt_redirect(
-    request: HttpRequest, submission: services.Submission
+    request: HttpRequest, submission: filing.Submission
 ) -> HttpResponse:
     tracking = submission.appeal.tracking_number
     response = redirect("appeals:sent", tracking_number=tracking)
@@ -198,7 +195,7 @@ def appeal_sent(request: HttpRequest, tracking_number: str) -> HttpResponse:
     if not _is_tracked(request, tracking_number):
         messages.info(request, _("Enter the access code to open this appeal."))
         return redirect(f"{_track_url()}?number={tracking_number}")
-    appeal = selectors.appeal_by_tracking_number(tracking_number)
+    appeal = lookups.appeal_by_tracking_number(tracking_number)
     if appeal is None:
         raise Http404
     code = _receipts(request).get(tracking_number)
@@ -252,7 +249,7 @@ def track(request: HttpRequest) -> HttpResponse:
                 # rightful owner out (the code's 75 bits are the guard against
                 # guessing, the per-client limit against trying many numbers).
                 "track-number",
-                f"{selectors.codes.normalise(number)}:{ratelimit.client_id(request)}",
+                f"{codes.normalise(number)}:{ratelimit.client_id(request)}",
                 limit=number_limit,
                 window=number_window,
             )
@@ -263,7 +260,7 @@ def track(request: HttpRequest) -> HttpResponse:
                 )
                 status = 429
             else:
-                appeal = selectors.appeal_for_citizen(
+                appeal = lookups.appeal_for_citizen(
                     tracking_number=number, access_code=form.cleaned_data["access_code"]
                 )
                 if appeal is not None:
@@ -292,23 +289,23 @@ def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
     if not _is_tracked(request, tracking_number):
         messages.info(request, _("Enter the access code to open this appeal."))
         return redirect(f"{_track_url()}?number={tracking_number}")
-    appeal = selectors.appeal_by_tracking_number(tracking_number, with_agencies=True)
+    appeal = lookups.appeal_by_tracking_number(tracking_number, with_agencies=True)
     if appeal is None:
         raise Http404
     return _status_page(request, appeal)
 
 
 def _status_page(request, appeal, *, rating_form=None, re_review_form=None, status=200):
-    answer = selectors.citizen_answer(appeal)
+    answer = lookups.citizen_answer(appeal)
     return render(
         request,
         "appeals/appeal_status.html",
         {
             "appeal": appeal,
-            "history": selectors.citizen_history(appeal),
+            "history": lookups.citizen_history(appeal),
             "answer": answer,
             "can_rate": answer is not None and not hasattr(answer, "rating"),
-            "can_ask_re_review": selectors.can_ask_re_review(appeal, answer),
+            "can_ask_re_review": lookups.can_ask_re_review(appeal, answer),
             "rating_form": rating_form or RatingForm(),
             "re_review_form": re_review_form or ReReviewForm(),
         },
@@ -319,7 +316,7 @@ def _status_page(request, appeal, *, rating_form=None, re_review_form=None, stat
 def _tracked_appeal(request: HttpRequest, tracking_number: str) -> Appeal:
     if not _is_tracked(request, tracking_number):
         raise Http404
-    appeal = selectors.appeal_by_tracking_number(tracking_number)
+    appeal = lookups.appeal_by_tracking_number(tracking_number)
     if appeal is None:
         raise Http404
     return appeal
@@ -332,7 +329,7 @@ def rate_answer(request: HttpRequest, tracking_number: str) -> HttpResponse:
     form = RatingForm(request.POST)
     if form.is_valid():
         try:
-            services.rate_answer(appeal_id=appeal.pk, **form.cleaned_data)
+            answering.rate_answer(appeal_id=appeal.pk, **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -348,7 +345,7 @@ def ask_re_review(request: HttpRequest, tracking_number: str) -> HttpResponse:
     form = ReReviewForm(request.POST)
     if form.is_valid():
         try:
-            services.request_re_review(
+            answering.request_re_review(
                 appeal_id=appeal.pk, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
@@ -367,7 +364,7 @@ def ask_re_review(request: HttpRequest, tracking_number: str) -> HttpResponse:
 def answer_letter(request: HttpRequest, tracking_number: str) -> HttpResponse:
     """The answer letter, only to a visitor who entered the access code."""
     appeal = _tracked_appeal(request, tracking_number)
-    answer = selectors.citizen_answer(appeal)
+    answer = lookups.citizen_answer(appeal)
     if answer is None or not answer.letter:
         raise Http404
     return letter_response(answer)

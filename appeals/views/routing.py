@@ -9,12 +9,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Membership
+from appeals.casework import answering, routing, worklists
+from appeals.forms import ForwardForm, RouteForm
+from appeals.models import Appeal
+from appeals.register import lookups, permissions, state
 from portal.pagination import keyset_page
 from portal.ratelimit import client_id
-
-from .. import permissions, selectors, services
-from ..forms import ForwardForm, RouteForm
-from ..models import Appeal
 
 Role = Membership.Role
 
@@ -24,7 +24,7 @@ Role = Membership.Role
 @require_GET
 def controllers_queue(request: HttpRequest) -> HttpResponse:
     page = keyset_page(
-        selectors.controllers_queue(),
+        worklists.controllers_queue(),
         key="registered_at",
         after=request.GET.get("after"),
         size=50,
@@ -41,7 +41,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not permissions.can_view_appeal(request.user, appeal):
         raise Http404
-    suggestion = selectors.suggested_agency(appeal)
+    suggestion = worklists.suggested_agency(appeal)
     route_form = RouteForm(initial={"lead": suggestion.slug if suggestion else None})
     forward_form = ForwardForm()
     status = 200
@@ -49,7 +49,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if action == "group":
-                members = services.group_mass_appeals(
+                members = answering.group_mass_appeals(
                     lead_id=appeal.pk,
                     member_ids=request.POST.getlist("members"),
                     actor=request.user,
@@ -63,7 +63,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
             if action == "forward":
                 forward_form = ForwardForm(request.POST)
                 if forward_form.is_valid():
-                    services.forward_appeal(
+                    routing.forward_appeal(
                         appeal_id=appeal.pk,
                         actor=request.user,
                         body=forward_form.cleaned_data["body"],
@@ -75,7 +75,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
                 route_form = RouteForm(request.POST)
                 if route_form.is_valid():
                     data = route_form.cleaned_data
-                    services.route_appeal(
+                    routing.route_appeal(
                         appeal_id=appeal.pk,
                         actor=request.user,
                         lead=data["lead"],
@@ -92,7 +92,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
             return redirect("staff:controllers_queue")
         status = 400
-    services.record_personal_data_access(
+    state.record_personal_data_access(
         appeal=appeal, user=request.user, what="route", ip=client_id(request)
     )
     return render(
@@ -103,9 +103,9 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
             "suggestion": suggestion,
             "route_form": route_form,
             "forward_form": forward_form,
-            "history": selectors.staff_history(appeal),
-            "data_accesses": selectors.data_accesses(appeal),
-            "mass_candidates": selectors.mass_candidates(appeal),
+            "history": lookups.staff_history(appeal),
+            "data_accesses": lookups.data_accesses(appeal),
+            "mass_candidates": worklists.mass_candidates(appeal),
             "mass_members": appeal.mass_members.all(),
             "attachments": appeal.attachments.all(),
         },

@@ -15,17 +15,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Membership
-from portal.ratelimit import client_id
-
-from .. import permissions, selectors, services, uploads
-from ..forms import (
+from appeals.forms import (
     LeaveWithoutConsiderationForm,
     OralRegistrationForm,
     QueueRegisterForm,
     WrittenRegistrationForm,
 )
-from ..models import Answer, Appeal, Attachment, Channel, Form, Status
-from .public import RECEIPTS, letter_response
+from appeals.intake import filing, queries, registration, uploads
+from appeals.models import Answer, Appeal, Attachment, Channel, Form, Status
+from appeals.register import lookups, permissions, state
+from appeals.views.public import RECEIPTS, letter_response
+from portal.ratelimit import client_id
 
 Role = Membership.Role
 role_required = permissions.role_required
@@ -121,7 +121,7 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("staff:card", pk=appeal.pk)
         raise Http404
     agencies = _clerk_agencies(request)
-    candidates = selectors.similar_appeals(
+    candidates = queries.similar_appeals(
         name=appeal.applicant_name,
         phone=appeal.applicant_phone,
         email=appeal.applicant_email,
@@ -134,7 +134,7 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
     leave_form = LeaveWithoutConsiderationForm()
     status = 200
     if request.method == "GET":
-        services.record_personal_data_access(
+        state.record_personal_data_access(
             appeal=appeal, user=request.user, what="queue", ip=client_id(request)
         )
     if request.method == "POST":
@@ -142,7 +142,7 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
             if request.POST.get("action") == "leave":
                 leave_form = LeaveWithoutConsiderationForm(request.POST)
                 if leave_form.is_valid():
-                    services.leave_without_consideration(
+                    registration.leave_without_consideration(
                         appeal_id=appeal.pk,
                         actor=request.user,
                         reason=leave_form.citizen_reason(),
@@ -156,7 +156,7 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
                 if register_form.is_valid():
                     ready, earlier = _repeat_choice(register_form, candidates)
                     if ready:
-                        services.register_appeal(
+                        registration.register_appeal(
                             appeal_id=appeal.pk,
                             actor=request.user,
                             agency=register_form.cleaned_data["agency"],
@@ -189,13 +189,11 @@ def _register(request: HttpRequest, form_class, template: str, initial: dict):
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, agencies=agencies)
         key = form.get_submission_key()
-        services.discard_staged(
-            submission_key=key, tokens=request.POST.getlist("remove")
-        )
+        filing.discard_staged(submission_key=key, tokens=request.POST.getlist("remove"))
         upload_errors = []
         for upload in request.FILES.getlist("scan"):
             try:
-                services.stage_upload(submission_key=key, upload=upload)
+                filing.stage_upload(submission_key=key, upload=upload)
             except ValidationError as error:
                 upload_errors.extend(error.messages)
         valid = form.is_valid()
@@ -203,7 +201,7 @@ def _register(request: HttpRequest, form_class, template: str, initial: dict):
             form.add_error("scan" if "scan" in form.fields else None, error)
         if valid and not upload_errors:
             data = form.cleaned_data
-            candidates = selectors.similar_appeals(
+            candidates = queries.similar_appeals(
                 name=data["applicant_name"],
                 phone=data["applicant_phone"],
                 email=data["applicant_email"],
@@ -211,7 +209,7 @@ def _register(request: HttpRequest, form_class, template: str, initial: dict):
             )
             ready, earlier = _repeat_choice(form, candidates)
             if ready:
-                appeal, code = services.register_paper_appeal(
+                appeal, code = registration.register_paper_appeal(
                     actor=request.user, repeat_of=earlier, submission_key=key,
                     **_registration_arguments(form, request.user),
                 )  # fmt: skip
@@ -222,7 +220,7 @@ def _register(request: HttpRequest, form_class, template: str, initial: dict):
                 return redirect("staff:card", pk=appeal.pk)
         else:
             status = 400
-        staged = selectors.staged_uploads(key)
+        staged = queries.staged_uploads(key)
     else:
         form = form_class(
             agencies=agencies, initial={"submission_key": uuid.uuid4(), **initial}
@@ -317,7 +315,7 @@ def registration_card(request: HttpRequest, pk: int) -> HttpResponse:
     if not permissions.can_view_appeal(request.user, appeal):
         raise Http404
     code = request.session.get(RECEIPTS, {}).get(appeal.tracking_number)
-    services.record_personal_data_access(
+    state.record_personal_data_access(
         appeal=appeal, user=request.user, what="card", ip=client_id(request)
     )
     return render(
@@ -327,8 +325,8 @@ def registration_card(request: HttpRequest, pk: int) -> HttpResponse:
             "appeal": appeal,
             "access_code": code,
             "attachments": appeal.attachments.all(),
-            "history": selectors.staff_history(appeal),
-            "data_accesses": selectors.data_accesses(appeal),
+            "history": lookups.staff_history(appeal),
+            "data_accesses": lookups.data_accesses(appeal),
         },
     )
 
@@ -341,7 +339,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(Attachment.objects.select_related("appeal"), pk=pk)
     if not permissions.can_view_appeal(request.user, item.appeal):
         raise Http404
-    services.record_personal_data_access(
+    state.record_personal_data_access(
         appeal=item.appeal, user=request.user, what="attachment", ip=client_id(request)
     )
     response = FileResponse(

@@ -46,7 +46,8 @@ from django.utils.translation import gettext
 from kombu import Connection
 
 from agencies.models import Agency, Topic
-from appeals import notifications, services
+from appeals.casework import routing
+from appeals.intake import filing, registration
 from appeals.models import (
     Appeal,
     Attachment,
@@ -55,6 +56,8 @@ from appeals.models import (
     StagedUpload,
     Status,
 )
+from appeals.notifications import outbox as notifications
+from appeals.register import codes
 from portal import cache as portal_cache
 from portal.celery import app as celery_app
 from tests.factories import (
@@ -236,11 +239,11 @@ def celery_publishing_to(broker: str):
         forget_connections()
 
 
-def _submit(broker: str) -> services.Submission:
+def _submit(broker: str) -> filing.Submission:
     """A citizen's appeal through the real service; its delivery task goes, on
     commit, to the private broker."""
     with celery_publishing_to(broker):
-        return services.submit_appeal(
+        return filing.submit_appeal(
             submission_key=uuid.uuid4(),
             applicant_name="Асанов Бакыт",
             applicant_email="bakyt@example.kg",
@@ -487,7 +490,7 @@ def test_executor_and_head_inboxes_open_while_redis_is_down(
     appeal = paper_appeal(people["clerk"], topic=topic)
     route_and_assign(appeal, people, people["lead"])
     waiting = paper_appeal(people["clerk"])
-    services.route_appeal(
+    routing.route_appeal(
         appeal_id=waiting.pk, actor=people["controller"], lead=people["lead"]
     )
     _cache_down(settings)
@@ -529,7 +532,7 @@ def test_open_statistics_show_while_redis_is_down(settings, people, caplog):
 
 @pytest.mark.django_db
 def test_citizen_follows_a_registered_appeal_while_redis_is_down(settings, people):
-    appeal, code = services.register_paper_appeal(
+    appeal, code = registration.register_paper_appeal(
         actor=people["clerk"],
         agency=Agency.objects.get(slug="gov-apparatus"),
         channel="other",
@@ -762,15 +765,13 @@ def test_the_same_form_sent_twice_at_once_makes_one_appeal(
     # Both requests must have looked for the submission key, and found none, before
     # either writes: the unique key in the database decides, not the look-up.
     both_looked = threading.Barrier(2, timeout=15)
-    real_tracking_number = services.codes.new_tracking_number
+    real_tracking_number = codes.new_tracking_number
 
     def tracking_number_once_both_looked() -> str:
         both_looked.wait()
         return real_tracking_number()
 
-    monkeypatch.setattr(
-        services.codes, "new_tracking_number", tracking_number_once_both_looked
-    )
+    monkeypatch.setattr(codes, "new_tracking_number", tracking_number_once_both_looked)
     start = threading.Barrier(2, timeout=15)
     responses: list = [None, None]
     failures: list = []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agencies.models import Agency
-from appeals import services
+from appeals.intake import registration
 from appeals.models import Appeal, Status
 from tests.e2e.steps import VIEWPORT, open_from_inbox, staff_page
 from tests.factories import AgencyFactory, TopicFactory, staff_member
@@ -92,7 +92,7 @@ def test_routed_drafted_approved_and_read_by_the_citizen(live_server, browser):
     assert appeal.language == "ru" and appeal.tracking_number == tracking
 
     # The chancellery's clerk registers it (not this journey's point).
-    services.register_appeal(
+    registration.register_appeal(
         appeal_id=appeal.pk,
         actor=clerk,
         agency=Agency.objects.get(slug="gov-apparatus"),

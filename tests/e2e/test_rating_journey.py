@@ -4,8 +4,10 @@ import pytest
 from django.utils import timezone
 
 from agencies.models import Agency
-from appeals import codes, services
+from appeals.casework import answering, routing
+from appeals.intake import registration
 from appeals.models import Appeal, Rating, Status
+from appeals.register import codes
 from tests.factories import AgencyFactory, staff_member
 from tests.helpers import SCREENSHOTS
 
@@ -27,7 +29,7 @@ def test_citizen_rates_the_answer_and_asks_for_a_re_review(live_server, browser)
     )
     clerk, controller = staff_member("clerk"), staff_member("controller")
     head, executor = staff_member("head", agency), staff_member("executor", agency)
-    appeal, _ = services.register_paper_appeal(
+    appeal, _ = registration.register_paper_appeal(
         actor=clerk,
         agency=Agency.objects.get(slug="gov-apparatus"),
         channel="public_reception",
@@ -42,16 +44,16 @@ def test_citizen_rates_the_answer_and_asks_for_a_re_review(live_server, browser)
     Appeal.objects.filter(pk=appeal.pk).update(
         access_code_hash=codes.hash_access_code(CODE)
     )
-    services.route_appeal(appeal_id=appeal.pk, actor=controller, lead=agency)
-    services.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
-    services.save_answer_draft(
+    routing.route_appeal(appeal_id=appeal.pk, actor=controller, lead=agency)
+    routing.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
+    answering.save_answer_draft(
         appeal_id=appeal.pk,
         actor=executor,
         outcome="not_supported",
         submit=True,
         text="Сиздин стажыңыз толук эсептелген, кайра эсептөөгө негиз жок.",
     )
-    services.approve_answer(appeal_id=appeal.pk, actor=head)
+    answering.approve_answer(appeal_id=appeal.pk, actor=head)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 1100})

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from agencies.models import Agency
-from appeals import services
+from appeals.casework import answering, routing
+from appeals.intake import filing, registration
 from appeals.models import Appeal, Attachment
 from tests.factories import AgencyFactory, TopicFactory, staff_member
 from tests.files import pdf_bytes
@@ -58,7 +59,7 @@ def build_world() -> World:
     }
 
     def register(name: str, **extra) -> tuple[Appeal, str]:
-        return services.register_paper_appeal(
+        return registration.register_paper_appeal(
             actor=users["clerk"],
             agency=ga,
             channel="president_office",
@@ -80,7 +81,7 @@ def build_world() -> World:
     in_work, _ = register(
         "Иванова Мария Петровна",
         files=[
-            services.NewAttachment(
+            filing.NewAttachment(
                 name="скан.pdf",
                 content_type="application/pdf",
                 content=pdf_bytes(),
@@ -90,21 +91,21 @@ def build_world() -> World:
     )
     answered, answered_code = register("Петров Иван Сергеевич")
     for appeal in (in_work, answered):
-        services.route_appeal(
+        routing.route_appeal(
             appeal_id=appeal.pk, actor=users["controller"], lead=ministry
         )
-        services.assign_executor(
+        routing.assign_executor(
             appeal_id=appeal.pk, actor=users["head"], executor=users["executor"]
         )
-    services.save_answer_draft(
+    answering.save_answer_draft(
         appeal_id=answered.pk,
         actor=users["executor"],
         text="Проверка проведена: пособие будет выплачено до конца месяца.",
         outcome="supported",
         submit=True,
     )
-    services.approve_answer(appeal_id=answered.pk, actor=users["head"])
-    submitted = services.submit_appeal(
+    answering.approve_answer(appeal_id=answered.pk, actor=users["head"])
+    submitted = filing.submit_appeal(
         submission_key=uuid.uuid4(),
         applicant_name="Асанов Бакыт",
         applicant_phone="+996 555 123 456",

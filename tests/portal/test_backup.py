@@ -18,7 +18,8 @@ from django.db import connection
 from django.utils import timezone
 
 from agencies.models import Agency
-from appeals import services
+from appeals.casework import answering, routing
+from appeals.intake import filing, registration
 from appeals.models import Answer, Appeal, Attachment, Event
 from tests.factories import AgencyFactory, staff_member
 from tests.files import pdf_bytes, png_bytes, upload
@@ -57,9 +58,9 @@ def _populate() -> list[Appeal]:
     clerk, controller = staff_member("clerk"), staff_member("controller")
     head, executor = staff_member("head", health), staff_member("executor", health)
     key = uuid.uuid4()
-    services.stage_upload(submission_key=key, upload=upload("a.png", png_bytes(3, 3)))
-    services.stage_upload(submission_key=key, upload=upload("b.pdf", pdf_bytes()))
-    submitted = services.submit_appeal(
+    filing.stage_upload(submission_key=key, upload=upload("a.png", png_bytes(3, 3)))
+    filing.stage_upload(submission_key=key, upload=upload("b.pdf", pdf_bytes()))
+    submitted = filing.submit_appeal(
         submission_key=key,
         kind="proposal",
         text="Предлагаю установить пешеходный переход у школы № 5.",
@@ -69,7 +70,7 @@ def _populate() -> list[Appeal]:
     ).appeal
     appeals = [submitted]
     for number in range(2):
-        appeal, _ = services.register_paper_appeal(
+        appeal, _ = registration.register_paper_appeal(
             actor=clerk,
             agency=Agency.objects.get(slug="gov-apparatus"),
             channel="president_office",
@@ -83,7 +84,7 @@ def _populate() -> list[Appeal]:
             cover_letter_number=f"01-12{number}",
             cover_letter_date=timezone.localdate(),
             files=[
-                services.NewAttachment(
+                filing.NewAttachment(
                     name=f"scan-{number}.png",
                     content_type="image/png",
                     content=png_bytes(4 + number, 4),
@@ -92,22 +93,22 @@ def _populate() -> list[Appeal]:
         )
         appeals.append(appeal)
     answered = appeals[1]
-    services.route_appeal(
+    routing.route_appeal(
         appeal_id=answered.pk,
         actor=controller,
         lead=health,
         co_executors=[],
         cover_note="Прошу рассмотреть.",
     )
-    services.assign_executor(appeal_id=answered.pk, actor=head, executor=executor)
-    services.save_answer_draft(
+    routing.assign_executor(appeal_id=answered.pk, actor=head, executor=executor)
+    answering.save_answer_draft(
         appeal_id=answered.pk,
         actor=executor,
         text="Проверка проведена: пособие будет выплачено до конца месяца.",
         outcome="supported",
         submit=True,
     )
-    services.approve_answer(appeal_id=answered.pk, actor=head)
+    answering.approve_answer(appeal_id=answered.pk, actor=head)
     return appeals
 
 
@@ -247,17 +248,17 @@ def test_restore_refuses_a_database_that_is_not_empty(media_root, tmp_path):
 SQLITE_FILL = """
 from django.utils import timezone
 from agencies.models import Agency
-from appeals import services
+from appeals.intake import filing, registration
 from tests.factories import staff_member
 from tests.files import png_bytes
-appeal, _ = services.register_paper_appeal(
+appeal, _ = registration.register_paper_appeal(
     actor=staff_member("clerk"),
     agency=Agency.objects.get(slug="gov-apparatus"),
     channel="president_office", form="written", kind="complaint",
     applicant_name="Иванова Мария", text="Нет воды третий день.", language="ru",
     received_at=timezone.now(), cover_letter_number="01-1",
     cover_letter_date=timezone.localdate(),
-    files=[services.NewAttachment(
+    files=[filing.NewAttachment(
         name="scan.png", content_type="image/png", content=png_bytes(5, 5))],
 )
 print(appeal.tracking_number)

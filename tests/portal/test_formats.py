@@ -11,7 +11,7 @@ import pytest
 from django.utils import formats, timezone, translation
 
 from agencies.models import Agency
-from appeals import services
+from appeals.intake import registration
 from tests.factories import TopicFactory, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_open_statistics_name_the_days_in_kyrgyz(client):
     today = timezone.localdate()
     apparatus = Agency.objects.get(slug="gov-apparatus")
     clerk = staff_member("clerk", apparatus)
-    services.register_paper_appeal(
+    registration.register_paper_appeal(
         actor=clerk,
         agency=apparatus,
         channel="president_office",

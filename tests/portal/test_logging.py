@@ -132,7 +132,7 @@ def test_log_lines_are_json_with_the_request_id_and_scrubbed(console_output):
 def test_a_submission_leaves_no_personal_data_in_the_logs(
     client, console_output, django_capture_on_commit_callbacks, settings
 ):
-    settings.SMS_BACKEND = "appeals.sms.LoggingBackend"
+    settings.SMS_BACKEND = "appeals.notifications.sms.LoggingBackend"
     celery_app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True):

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from agencies.models import Agency
-from appeals import services
+from appeals.casework import routing
+from appeals.intake import registration
 from appeals.models import Appeal, Notification
 from portal.models import WorkerHeartbeat
 from tests.factories import AgencyFactory, staff_member
@@ -27,7 +28,7 @@ def _value(text: str, name: str, labels: str = "") -> float | None:
 
 def _register_and_route(agency: Agency) -> Appeal:
     clerk, controller = staff_member("clerk"), staff_member("controller")
-    appeal, _ = services.register_paper_appeal(
+    appeal, _ = registration.register_paper_appeal(
         actor=clerk,
         agency=Agency.objects.get(slug="gov-apparatus"),
         channel="president_office",
@@ -41,7 +42,7 @@ def _register_and_route(agency: Agency) -> Appeal:
         cover_letter_number="01-123",
         cover_letter_date=timezone.localdate(),
     )
-    return services.route_appeal(
+    return routing.route_appeal(
         appeal_id=appeal.pk,
         actor=controller,
         lead=agency,

@@ -1,6 +1,6 @@
 """Numbers inside sentences come from where the rule lives (issue 26, item 4): the time
 limits a page promises from the DeadlineRule in force, the form's upload limits from
-appeals.uploads, each with the language's plural; shares as the reports write them."""
+appeals.intake.uploads, each with the language's plural; shares as the reports write them."""
 
 import datetime as dt
 import shutil
@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
-from appeals import uploads
+from appeals.intake import uploads
 from appeals.models import DeadlineRule
 from portal.numbers import percent
 from tests.factories import TopicFactory

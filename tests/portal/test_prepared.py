@@ -12,8 +12,9 @@ from django.db.models import Q
 from django.utils import timezone, translation
 
 from agencies.models import Agency
-from appeals import selectors, services
+from appeals.casework import answering
 from appeals.models import Answer, Appeal, Event, Rating, StagedUpload
+from appeals.register import lookups
 from portal.prepared import PreparedQuery
 from portal.sessions import SessionStore
 from tests.factories import (
@@ -66,7 +67,7 @@ def answered(people, health):
 @pytest.mark.parametrize("with_agencies", [False, True])
 def test_appeal_by_number_is_the_orms_appeal(answered, with_agencies):
     expected = Appeal.objects.get(pk=answered.pk)
-    found = selectors.appeal_by_tracking_number(
+    found = lookups.appeal_by_tracking_number(
         answered.tracking_number, with_agencies=with_agencies
     )
     assert _fields(found) == _fields(expected)
@@ -80,7 +81,7 @@ def test_joined_agencies_are_read_in_the_same_query_in_each_language(
         addressee=Agency.objects.get(slug="gov-apparatus")
     )
     with django_assert_num_queries(1):
-        found = selectors.appeal_by_tracking_number(
+        found = lookups.appeal_by_tracking_number(
             answered.tracking_number, with_agencies=True
         )
         names = {}
@@ -93,22 +94,22 @@ def test_joined_agencies_are_read_in_the_same_query_in_each_language(
 
 
 def test_an_unknown_or_empty_number_finds_nothing(answered, django_assert_num_queries):
-    assert selectors.appeal_by_tracking_number("NOSUCHNUMBER") is None
+    assert lookups.appeal_by_tracking_number("NOSUCHNUMBER") is None
     with django_assert_num_queries(0):
-        assert selectors.appeal_by_tracking_number("") is None
+        assert lookups.appeal_by_tracking_number("") is None
 
 
 def test_history_events_are_the_orms_with_their_json(answered):
     expected = list(
         Event.objects.filter(appeal=answered, is_public=True).order_by("at", "id")
     )
-    from appeals.selectors import _PUBLIC_EVENTS
+    from appeals.register.lookups import _PUBLIC_EVENTS
 
     found = _PUBLIC_EVENTS(appeal=answered.pk)
     assert [e.pk for e in found] == [e.pk for e in expected] and len(found) >= 3
     assert [_fields(e) for e in found] == [_fields(e) for e in expected]
     assert all(isinstance(e.data, dict) for e in found)
-    lines = selectors.citizen_history(answered)
+    lines = lookups.citizen_history(answered)
     assert lines and lines[0].text
 
 
@@ -116,7 +117,7 @@ def test_answer_without_rating_or_re_review_needs_no_further_query(
     answered, django_assert_num_queries
 ):
     with django_assert_num_queries(1):
-        answer = selectors.citizen_answer(answered)
+        answer = lookups.citizen_answer(answered)
         assert not hasattr(answer, "rating") and not hasattr(answer, "re_review")
         assert answer.agency.slug == "min-health"
     assert _fields(answer) == _fields(Answer.objects.get(appeal=answered))
@@ -125,23 +126,23 @@ def test_answer_without_rating_or_re_review_needs_no_further_query(
 def test_the_latest_answer_after_a_re_review_comes_with_rating_and_re_review(
     answered, people, health, django_assert_num_queries
 ):
-    services.rate_answer(appeal_id=answered.pk, score=2, addressed=False)
-    services.request_re_review(appeal_id=answered.pk, reason="Не учтён стаж.")
+    answering.rate_answer(appeal_id=answered.pk, score=2, addressed=False)
+    answering.request_re_review(appeal_id=answered.pk, reason="Не учтён стаж.")
     first = Answer.objects.get(appeal=answered)
     answered.refresh_from_db()
-    assert selectors.citizen_answer(answered) is None  # under re-review
+    assert lookups.citizen_answer(answered) is None  # under re-review
     answer_appeal(answered, people, health, outcome="supported")
     answered.refresh_from_db()
     with django_assert_num_queries(1):
-        latest = selectors.citizen_answer(answered)
+        latest = lookups.citizen_answer(answered)
         assert latest.pk != first.pk and latest.outcome == "supported"
         assert not hasattr(latest, "rating")
-    services.rate_answer(appeal_id=answered.pk, score=5, addressed=True)
+    answering.rate_answer(appeal_id=answered.pk, score=5, addressed=True)
     with django_assert_num_queries(1):
-        again = selectors.citizen_answer(answered)
+        again = lookups.citizen_answer(answered)
         assert again.pk == latest.pk and again.rating.score == 5
     # The first answer, re-reviewed, carries its rating and re-review when joined.
-    from appeals.selectors import _LATEST_APPROVED_ANSWER
+    from appeals.register.lookups import _LATEST_APPROVED_ANSWER
 
     Answer.objects.filter(pk=latest.pk).update(
         approved_at=first.approved_at - dt.timedelta(days=1)
@@ -180,7 +181,7 @@ def test_a_stand_in_must_mark_exactly_one_parameter():
 
 
 def test_a_value_of_another_type_than_its_stand_in_is_refused(answered):
-    from appeals.selectors import _PUBLIC_EVENTS
+    from appeals.register.lookups import _PUBLIC_EVENTS
 
     with pytest.raises(TypeError, match="'appeal' must be int, not str"):
         _PUBLIC_EVENTS(appeal=str(answered.pk))
@@ -194,11 +195,11 @@ def test_appeal_by_submission_key_is_the_orms_appeal_on_each_database():
     # UUIDField adapts it.
     appeal = portal_submission().appeal
     portal_submission()  # another key, not found by the first
-    found = selectors.appeal_by_submission_key(appeal.submission_key)
+    found = lookups.appeal_by_submission_key(appeal.submission_key)
     assert _fields(found) == _fields(Appeal.objects.get(pk=appeal.pk))
-    assert selectors.appeal_by_submission_key(uuid.uuid4()) is None
+    assert lookups.appeal_by_submission_key(uuid.uuid4()) is None
     with pytest.raises(TypeError, match="must be UUID, not str"):
-        selectors.appeal_by_submission_key(str(appeal.submission_key))
+        lookups.appeal_by_submission_key(str(appeal.submission_key))
 
 
 def test_staged_files_become_the_attachments_of_their_own_submission_only():
@@ -273,7 +274,7 @@ def test_an_expired_or_unknown_session_is_empty_and_gets_a_new_key():
 
 
 def test_a_visitor_keeps_the_tracked_appeal_across_requests(client, answered):
-    from appeals import codes
+    from appeals.register import codes
 
     Appeal.objects.filter(pk=answered.pk).update(
         access_code_hash=codes.hash_access_code("PREP1-PREP2-PREP3")

@@ -31,7 +31,7 @@ def test_a_submission_is_saved_when_the_cache_is_down(settings, client):
     assert ratelimit.hit("submit", "client", limit=1, window=60) is True
     from agencies.models import Topic
     from appeals.models import Appeal
-    from tests.appeals.test_public_views import _form_data
+    from tests.appeals.intake.test_public_views import _form_data
 
     topic = Topic.objects.create(code="roads", name_ky="Жолдор", name_en="Roads")
     response = client.post("/en/appeal/", _form_data(topic))

@@ -46,7 +46,9 @@ def test_loading_the_services_and_the_import_leaves_weasyprint_unloaded():
     loaded = _in_new_process(
         "import os, sys, django; "
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portal.settings'); "
-        "django.setup(); import appeals.services, appeals.importing; "
+        "django.setup(); import appeals.intake.filing, appeals.intake.registration, "
+        "appeals.casework.routing, appeals.casework.answering, appeals.deadlines.extensions, "
+        "appeals.intake.importing; "
         "print('weasyprint' in sys.modules)"
     )
     assert loaded == "False"

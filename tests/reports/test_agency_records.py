@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from agencies.models import Agency
-from appeals import services
+from appeals.casework import answering, routing
+from appeals.intake import registration
 from tests.factories import AgencyFactory, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ def answered_and_rated():
     health = AgencyFactory(slug="min-health", code="MZ", name_en="Ministry of Health")
     clerk, controller = staff_member("clerk"), staff_member("controller")
     head, executor = staff_member("head", health), staff_member("executor", health)
-    appeal, _ = services.register_paper_appeal(
+    appeal, _ = registration.register_paper_appeal(
         actor=clerk,
         agency=Agency.objects.get(slug="gov-apparatus"),
         channel="other",
@@ -28,17 +29,17 @@ def answered_and_rated():
         language="ru",
         received_at=timezone.now(),
     )
-    services.route_appeal(appeal_id=appeal.pk, actor=controller, lead=health)
-    services.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
-    services.save_answer_draft(
+    routing.route_appeal(appeal_id=appeal.pk, actor=controller, lead=health)
+    routing.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
+    answering.save_answer_draft(
         appeal_id=appeal.pk,
         actor=executor,
         text="Запись к терапевту открыта онлайн; очереди сокращены вдвое.",
         outcome="explained",
         submit=True,
     )
-    services.approve_answer(appeal_id=appeal.pk, actor=head)
-    services.rate_answer(appeal_id=appeal.pk, score=4, addressed=True)
+    answering.approve_answer(appeal_id=appeal.pk, actor=head)
+    answering.rate_answer(appeal_id=appeal.pk, score=4, addressed=True)
     return appeal
 
 
@@ -55,7 +56,7 @@ def test_each_body_has_its_public_record(client, answered_and_rated):
     cells = _cells(client)
     assert cells[0] == "1" and cells[1] == "100.0" and cells[4] == "4.0 (1)"
     assert cells[5] == "0"
-    services.request_re_review(
+    answering.request_re_review(
         appeal_id=answered_and_rated.pk, reason="Онлайн-запись не работает."
     )
     assert _cells(client)[5] == "1"

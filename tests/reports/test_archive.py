@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agencies.models import Agency
-from appeals import services
+from appeals.intake import registration
 from appeals.models import Channel, Form
 from portal.periods import parse_period
 from reports import archive, tasks
@@ -28,7 +28,7 @@ def apparatus() -> Agency:
 @pytest.fixture
 def q1_2020(apparatus):
     for channel in (Channel.PRESIDENT_OFFICE, *[Channel.OTHER] * 7):
-        services.import_archival_appeal(
+        registration.import_archival_appeal(
             agency=apparatus,
             received_on=dt.date(2020, 2, 3),
             channel=channel,
@@ -121,7 +121,7 @@ def test_the_archive_keeps_the_figures_as_they_were(
     assert record.file.name.startswith("reports/2020-Q1/")
     assert record.file.name.endswith(".json")
     # An appeal registered later for the same quarter does not touch the archive.
-    services.import_archival_appeal(
+    registration.import_archival_appeal(
         agency=apparatus,
         received_on=dt.date(2020, 3, 1),
         channel=Channel.PORTAL,

@@ -14,8 +14,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
 from agencies.models import Agency
-from appeals import services
-from appeals.deadlines import BISHKEK
+from appeals.casework import answering, routing
+from appeals.deadlines.calendar import BISHKEK
+from appeals.intake import filing, registration
 from appeals.models import Channel, Form, Kind
 from portal.periods import parse_period
 from reports.narrative import format_count, format_share, narrative
@@ -97,7 +98,7 @@ def register(
 ):
     """A clerk registers, on `day`, an appeal received that day."""
     clock(at(day))
-    appeal, _code = services.register_paper_appeal(
+    appeal, _code = registration.register_paper_appeal(
         actor=clerk,
         agency=agency,
         channel=channel,
@@ -115,7 +116,7 @@ def register(
 
 
 def route(people, appeal, lead: Agency):
-    return services.route_appeal(
+    return routing.route_appeal(
         appeal_id=appeal.pk, actor=people["controller"], lead=lead
     )
 
@@ -126,26 +127,26 @@ def answer(
     """The lead agency (health or labour) answers at `when`; the head approves."""
     prefix = "health" if lead.slug == "min-health" else "labour"
     clock(when)
-    services.assign_executor(
+    routing.assign_executor(
         appeal_id=appeal.pk,
         actor=people[f"{prefix}_head"],
         executor=people[f"{prefix}_executor"],
     )
-    services.save_answer_draft(
+    answering.save_answer_draft(
         appeal_id=appeal.pk,
         actor=people[f"{prefix}_executor"],
         text=ANSWER,
         outcome=outcome,
         submit=True,
     )
-    services.approve_answer(appeal_id=appeal.pk, actor=people[f"{prefix}_head"])
+    answering.approve_answer(appeal_id=appeal.pk, actor=people[f"{prefix}_head"])
     appeal.refresh_from_db()
     return appeal
 
 
 def archive(agency, day, channel, *, count=1, form=Form.WRITTEN, kind=""):
     for n in range(count):
-        services.import_archival_appeal(
+        registration.import_archival_appeal(
             agency=agency,
             received_on=day,
             channel=channel,
@@ -157,7 +158,7 @@ def archive(agency, day, channel, *, count=1, form=Form.WRITTEN, kind=""):
 
 
 def submit_through_portal(day: dt.date):
-    return services.submit_appeal(
+    return filing.submit_appeal(
         submission_key=uuid.uuid4(),
         applicant_name="Жаныл Секретова",
         applicant_email="janyl@example.kg",
@@ -240,7 +241,7 @@ def test_appeals_left_without_consideration_count_as_received(people, apparatus,
     registered = register(people["clerk"], apparatus, dt.date(2025, 2, 3), clock=clock)
     submitted = submit_through_portal(dt.date(2025, 2, 4))
     for appeal in (registered, submitted):
-        services.leave_without_consideration(
+        registration.leave_without_consideration(
             appeal_id=appeal.pk, actor=people["clerk"], reason="Нет адреса заявителя."
         )
 
@@ -260,7 +261,7 @@ def test_appeals_are_counted_by_the_bishkek_day_they_were_received(
     # is 31 March 18:30 UTC: received in Q2.
     clock(at(dt.date(2025, 4, 1), 9))
     for moment in (at(dt.date(2025, 3, 31), 23, 30), at(dt.date(2025, 4, 1), 0, 30)):
-        services.register_paper_appeal(
+        registration.register_paper_appeal(
             actor=people["clerk"],
             agency=apparatus,
             channel=Channel.OTHER,
@@ -310,7 +311,7 @@ def test_an_appeal_returned_as_outside_its_competence_leaves_the_agency(
         register(people["clerk"], apparatus, dt.date(2025, 2, 10), clock=clock),
         health,
     )
-    services.return_appeal(
+    routing.return_appeal(
         appeal_id=appeal.pk, actor=people["health_head"], reason="Не наша компетенция."
     )
 
@@ -472,7 +473,7 @@ def test_ratings_of_the_answers_are_counted_averaged_and_shared(
             people, register(people["clerk"], apparatus, day, clock=clock), health
         )
         answer(people, appeal, health, at(dt.date(2025, 2, 12)), clock=clock)
-        services.rate_answer(appeal_id=appeal.pk, score=score, addressed=addressed)
+        answering.rate_answer(appeal_id=appeal.pk, score=score, addressed=addressed)
     archive(apparatus, dt.date(2024, 2, 10), Channel.PORTAL)
 
     intake = report()

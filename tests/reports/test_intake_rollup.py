@@ -17,9 +17,11 @@ from django.db.models import ProtectedError
 from django.utils import timezone, translation
 
 from agencies.models import Agency
-from appeals import retention, services
-from appeals.deadlines import BISHKEK
+from appeals.casework import answering, routing
+from appeals.deadlines.calendar import BISHKEK
+from appeals.intake import filing, registration
 from appeals.models import Appeal, Channel, Form, Kind, Rating, ReReview, Status
+from appeals.privacy import retention
 from portal.periods import Period, parse_period
 from reports import rollup
 from reports.models import IntakeCount
@@ -89,7 +91,7 @@ def _register(w, rng, clock, *, own: bool | None = None, day=None) -> Appeal:
     channel = rng.choice(CHANNELS)
     own = rng.random() < 0.3 if own is None else own
     clock(at(day))
-    appeal, _code = services.register_paper_appeal(
+    appeal, _code = registration.register_paper_appeal(
         actor=w["branch_clerk"] if own else w["clerk"],
         agency=w["branch"] if own else w["apparatus"],
         channel=channel,
@@ -109,7 +111,7 @@ def _register(w, rng, clock, *, own: bool | None = None, day=None) -> Appeal:
 def _submit_and_register(w, rng, clock) -> Appeal:
     day = _day(rng)
     clock(at(day, 9))
-    appeal = services.submit_appeal(
+    appeal = filing.submit_appeal(
         submission_key=uuid.uuid4(),
         applicant_name="Жаныл Секретова",
         applicant_email="janyl@example.kg",
@@ -121,7 +123,7 @@ def _submit_and_register(w, rng, clock) -> Appeal:
     ).appeal
     if rng.random() < 0.8:  # some stay submitted: never counted
         clock(at(day, 11))
-        services.register_appeal(
+        registration.register_appeal(
             appeal_id=appeal.pk, actor=w["clerk"], agency=w["apparatus"]
         )
     return appeal
@@ -158,47 +160,47 @@ def _step(w, rng, clock, appeals: list[Appeal]) -> None:
     lead_name = rng.choice(["health", "labour"])
     clock(_later(appeal, rng))
     if action == "route":
-        services.route_appeal(
+        routing.route_appeal(
             appeal_id=appeal.pk, actor=w["controller"], lead=w[lead_name]
         )
         if rng.random() < 0.7:
-            services.assign_executor(
+            routing.assign_executor(
                 appeal_id=appeal.pk,
                 actor=w[f"{lead_name}_head"],
                 executor=w[f"{lead_name}_executor"],
             )
     elif action == "answer":
         if appeal.status in (Status.REGISTERED, Status.RE_REVIEW):
-            services.route_appeal(
+            routing.route_appeal(
                 appeal_id=appeal.pk, actor=w["controller"], lead=w[lead_name]
             )
             appeal.refresh_from_db()
         lead = "health" if appeal.lead_agency_id == w["health"].pk else "labour"
         if appeal.status == Status.ROUTED:
-            services.assign_executor(
+            routing.assign_executor(
                 appeal_id=appeal.pk,
                 actor=w[f"{lead}_head"],
                 executor=w[f"{lead}_executor"],
             )
-        services.save_answer_draft(
+        answering.save_answer_draft(
             appeal_id=appeal.pk,
             actor=w[f"{lead}_executor"],
             text=ANSWER,
             outcome=rng.choice(["supported", "explained", "not_supported"]),
             submit=True,
         )
-        services.approve_answer(appeal_id=appeal.pk, actor=w[f"{lead}_head"])
+        answering.approve_answer(appeal_id=appeal.pk, actor=w[f"{lead}_head"])
     elif action == "return":
         lead = "health" if appeal.lead_agency_id == w["health"].pk else "labour"
-        services.return_appeal(
+        routing.return_appeal(
             appeal_id=appeal.pk, actor=w[f"{lead}_head"], reason="Не наша компетенция."
         )
     elif action == "leave":
-        services.leave_without_consideration(
+        registration.leave_without_consideration(
             appeal_id=appeal.pk, actor=w["clerk"], reason="Нет адреса заявителя."
         )
     elif action == "forward":
-        services.forward_appeal(
+        routing.forward_appeal(
             appeal_id=appeal.pk,
             actor=w["controller"],
             body="Генеральная прокуратура",
@@ -206,12 +208,12 @@ def _step(w, rng, clock, appeals: list[Appeal]) -> None:
         )
     elif action == "rate":
         clock(appeal.closed_at + dt.timedelta(days=1) if appeal.closed_at else NOW)
-        services.rate_answer(
+        answering.rate_answer(
             appeal_id=appeal.pk, score=rng.randint(1, 5), addressed=rng.random() < 0.5
         )
     elif action == "re_review":
         clock(appeal.closed_at + dt.timedelta(days=2) if appeal.closed_at else NOW)
-        services.request_re_review(
+        answering.request_re_review(
             appeal_id=appeal.pk, reason="Ответ не отвечает на мой вопрос по существу."
         )
     elif action == "bulk":
@@ -313,11 +315,11 @@ def test_an_update_that_changes_no_counted_column_writes_no_rollup_row(world, cl
     before = IntakeCount.objects.count()
 
     Appeal.objects.filter(pk=appeal.pk).update(text="Исправленный текст.")
-    services.route_appeal(
+    routing.route_appeal(
         appeal_id=appeal.pk, actor=world["controller"], lead=world["health"]
     )
     after_route = IntakeCount.objects.count()
-    services.assign_executor(  # routed -> in progress: open either way
+    routing.assign_executor(  # routed -> in progress: open either way
         appeal_id=appeal.pk,
         actor=world["health_head"],
         executor=world["health_executor"],
@@ -332,23 +334,23 @@ def test_a_change_of_any_one_counted_column_moves_the_counts(world, clock):
     """Each column the rollup reads, changed alone by a bulk UPDATE, moves the
     appeal's counts and its ratings to the new key."""
     appeal = _register(world, random.Random(8), clock, day=dt.date(2025, 2, 3))
-    services.route_appeal(
+    routing.route_appeal(
         appeal_id=appeal.pk, actor=world["controller"], lead=world["health"]
     )
-    services.assign_executor(
+    routing.assign_executor(
         appeal_id=appeal.pk,
         actor=world["health_head"],
         executor=world["health_executor"],
     )
-    services.save_answer_draft(
+    answering.save_answer_draft(
         appeal_id=appeal.pk,
         actor=world["health_executor"],
         text=ANSWER,
         outcome="supported",
         submit=True,
     )
-    services.approve_answer(appeal_id=appeal.pk, actor=world["health_head"])
-    services.rate_answer(appeal_id=appeal.pk, score=4, addressed=True)
+    answering.approve_answer(appeal_id=appeal.pk, actor=world["health_head"])
+    answering.rate_answer(appeal_id=appeal.pk, score=4, addressed=True)
     appeal.refresh_from_db()
     changes = [
         {"topic": next(t for t in world["topics"] if t != appeal.topic)},
@@ -382,7 +384,7 @@ def test_compaction_folds_the_deltas_and_keeps_the_sums(world, clock):
     rng = random.Random(4)
     appeals = [_register(world, rng, clock) for _ in range(6)]
     for appeal in appeals:
-        services.route_appeal(
+        routing.route_appeal(
             appeal_id=appeal.pk, actor=world["controller"], lead=world["labour"]
         )
     sums = _sums()
@@ -460,15 +462,15 @@ def test_concurrent_writers_do_not_wait_for_each_other_and_both_count(world, clo
     pair = []
     for _ in range(2):
         appeal = _register(world, rng, clock, own=False, day=march)
-        services.route_appeal(
+        routing.route_appeal(
             appeal_id=appeal.pk, actor=world["controller"], lead=world["health"]
         )
-        services.assign_executor(
+        routing.assign_executor(
             appeal_id=appeal.pk,
             actor=world["health_head"],
             executor=world["health_executor"],
         )
-        services.save_answer_draft(
+        answering.save_answer_draft(
             appeal_id=appeal.pk,
             actor=world["health_executor"],
             text=ANSWER,
@@ -486,7 +488,7 @@ def test_concurrent_writers_do_not_wait_for_each_other_and_both_count(world, clo
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL lock_timeout = '10s'")
                 _register(world, random.Random(7), clock, own=True, day=march)
-                services.approve_answer(
+                answering.approve_answer(
                     appeal_id=pair[1].pk, actor=world["health_head"]
                 )
             finished.set()
@@ -497,7 +499,7 @@ def test_concurrent_writers_do_not_wait_for_each_other_and_both_count(world, clo
 
     with transaction.atomic():
         _register(world, rng, clock, own=False, day=march)
-        services.approve_answer(appeal_id=pair[0].pk, actor=world["health_head"])
+        answering.approve_answer(appeal_id=pair[0].pk, actor=world["health_head"])
         thread = threading.Thread(target=other_writer)
         thread.start()
         committed_meanwhile = finished.wait(timeout=15)

@@ -14,7 +14,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from agencies.models import Agency, Membership
-from appeals import services
+from appeals.intake import registration
 from appeals.models import Channel, Form
 from reports.models import ArchivedReport
 from tests.factories import AgencyFactory, staff_member
@@ -32,7 +32,7 @@ def apparatus() -> Agency:
 
 def receive(agency, day, channel, *, form=Form.WRITTEN, count=1):
     for _number in range(count):
-        services.import_archival_appeal(
+        registration.import_archival_appeal(
             agency=agency,
             received_on=day,
             channel=channel,

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from agencies.models import Agency
-from appeals import services
+from appeals.intake import filing, registration
 from appeals.models import Channel, Form, Kind
 from reports.selectors import (
     intake_by_channel,
@@ -26,7 +26,7 @@ def apparatus() -> Agency:
 
 def receive(agency, day, channel, *, form=Form.WRITTEN, count=1):
     for number in range(count):
-        services.import_archival_appeal(
+        registration.import_archival_appeal(
             agency=agency,
             received_on=day,
             channel=channel,
@@ -38,7 +38,7 @@ def receive(agency, day, channel, *, form=Form.WRITTEN, count=1):
 
 def submit_through_portal(day: dt.date):
     received_at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-    return services.submit_appeal(
+    return filing.submit_appeal(
         submission_key=uuid.uuid4(),
         applicant_name="Not yet registered",
         text="An appeal nobody has registered yet.",

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from agencies.models import Agency
-from appeals import services
+from appeals.intake import filing, registration
 from appeals.models import Channel, Form, Kind
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def apparatus() -> Agency:
 
 def receive(agency, day, channel, *, form=Form.WRITTEN, count=1, name="Applicant"):
     for _number in range(count):
-        services.import_archival_appeal(
+        registration.import_archival_appeal(
             agency=agency,
             received_on=day,
             channel=channel,
@@ -52,7 +52,7 @@ def year_2025(apparatus):
     receive(apparatus, dt.date(2025, 2, 3), Channel.PUBLIC_RECEPTION, form=Form.ORAL)
     receive(apparatus, dt.date(2024, 6, 1), Channel.PRESIDENT_OFFICE)
     receive(apparatus, dt.date(2024, 6, 1), Channel.JOGORKU_KENESH, count=2)
-    services.submit_appeal(
+    filing.submit_appeal(
         submission_key=uuid.uuid4(),
         applicant_name="Жаныл Секретова",
         text="Not registered yet.",

@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from appeals import importing
+from appeals.intake import importing
 
 MAX_PRINTED_ERRORS = 1000
 

@@ -5,7 +5,7 @@ does)."""
 
 from django.utils.translation import gettext_lazy as _
 
-from appeals import inbox_rollup
+from appeals.casework import inbox_rollup
 from portal.management.rollup_command import RollupCommand
 
 

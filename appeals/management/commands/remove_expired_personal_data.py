@@ -1,12 +1,12 @@
 """`python manage.py remove_expired_personal_data`: the retention period of personal
-data (appeals.retention); the weekly task runs the same."""
+data (appeals.privacy.retention); the weekly task runs the same."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from appeals import retention
+from appeals.privacy import retention
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Staff accounts: two-factor login and the middleware that holds it on every page."""

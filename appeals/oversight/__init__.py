@@ -1,0 +1,1 @@
+"""What management watches: the figures of the staff dashboard."""

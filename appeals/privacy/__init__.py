@@ -1,0 +1,1 @@
+"""Personal data: its removal after the retention period."""
