@@ -1,6 +1,9 @@
 """Agencies (state bodies), staff membership with roles, and the topic classifier."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -9,9 +12,6 @@ from portal.core import TimeStampedModel
 
 def validate_origins(value: str) -> None:
     """One web origin a line: scheme, host and optional port, nothing after it."""
-    from urllib.parse import urlsplit
-
-    from django.core.exceptions import ValidationError
 
     for line in value.split():
         parts = urlsplit(line)
@@ -266,7 +266,6 @@ class ApiClient(TimeStampedModel):
         return f"{self.name} ({self.key_prefix})"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
 
         unknown = set(self.scopes or []) - set(ApiScope.values)
         if not isinstance(self.scopes, list) or unknown:

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.models import Agency, Membership, Topic
+from agencies.models import Agency, ApiClient, ApiScope, Membership, Topic
 from appeals.accounts import two_factor
+from appeals.api.clients import hash_key, sync_clerk_role
 from appeals.casework import answering, routing
 from appeals.intake import filing, registration
 from appeals.models import Appeal, Channel, Delivery, Form, Kind
@@ -227,8 +228,6 @@ def load(*, appeals: int = 300, seed: int = 2026) -> dict:
 def _api_client(agency: Agency) -> None:
     """A client with every scope and the known demo key; the Apparatus's filing form
     may be framed by a page on the developer's machine."""
-    from agencies.models import ApiClient, ApiScope
-    from appeals.api.clients import hash_key, sync_clerk_role
 
     if not agency.embed_origins:
         agency.embed_origins = "http://localhost:8000\nhttp://127.0.0.1:8080"

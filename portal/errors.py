@@ -9,6 +9,7 @@ _KEPT_HEADERS = {"user-agent", "accept-language", "x-request-id", "content-type"
 
 def init_sentry(*, dsn: str, environment: str, traces_sample_rate: float = 0.0):
     """Start reporting errors of Django views and Celery tasks to `dsn`."""
+    # Only a deployment with SENTRY_DSN loads the SDK (and its integrations' imports).
     import sentry_sdk
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.django import DjangoIntegration

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -108,7 +109,6 @@ def _run(check: Callable[[], str | None]) -> str | None:
 
 
 def _ping_redis(url: str) -> str | None:
-    import redis
 
     client = redis.Redis.from_url(
         url, socket_timeout=2, socket_connect_timeout=2, retry_on_timeout=False

@@ -8,12 +8,16 @@ import datetime as dt
 import hmac
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.db.models import Count, Min
 from django.http import HttpRequest
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from appeals.models import Appeal, Notification
+from appeals.oversight.figures import WITH_AGENCY_STATUSES
 
 from .models import WorkerHeartbeat
 
@@ -30,7 +34,6 @@ def queue_lengths() -> list[QueueLength]:
     url = settings.CELERY_BROKER_URL
     if not url.startswith(("redis://", "rediss://", "unix://")):
         return [QueueLength(name, None) for name in names]
-    import redis
 
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     try:
@@ -43,7 +46,6 @@ def queue_lengths() -> list[QueueLength]:
 
 def outbox_summary() -> dict:
     """Counts by state and the oldest pending notification's creation time."""
-    from appeals.models import Notification
 
     counts = dict(
         Notification.objects.order_by()
@@ -63,8 +65,6 @@ def outbox_summary() -> dict:
 def overdue_by_agency(today: dt.date | None = None) -> dict[str, int]:
     """Appeals with an agency whose due date has passed, by the lead agency's slug
     (the dashboard's "overdue now" for one agency)."""
-    from appeals.models import Appeal
-    from appeals.oversight.figures import WITH_AGENCY_STATUSES
 
     today = today or timezone.localdate()
     rows = (

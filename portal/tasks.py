@@ -1,8 +1,10 @@
 """Portal-wide Celery tasks."""
 
 import socket
+from importlib import import_module
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from .models import WorkerHeartbeat
@@ -19,8 +21,5 @@ def record_heartbeat(worker: str = "") -> None:
 @shared_task(name="portal.tasks.clear_expired_sessions", ignore_result=True)
 def clear_expired_sessions() -> None:
     """Sessions live in the database: remove the expired ones."""
-    from importlib import import_module
-
-    from django.conf import settings
 
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

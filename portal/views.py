@@ -2,6 +2,7 @@
 operations endpoints: health, readiness, metrics, the error page, the operations page."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.decorators import user_passes_test
 from django.http import (
     Http404,
@@ -20,6 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET, require_POST
+from django_prometheus.exports import ExportToDjangoView
+
+from appeals.models import Notification
 
 from . import health, metrics
 from .context_processors import A11Y_COOKIE, a11y_modes
@@ -103,7 +107,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     else gets the same 404 as for a page that does not exist."""
     if not metrics.may_scrape(request):
         raise Http404
-    from django_prometheus.exports import ExportToDjangoView
 
     metrics.register()
     return ExportToDjangoView(request)
@@ -125,9 +128,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @require_GET
 def operations(request: HttpRequest) -> HttpResponse:
     """Superusers' view of the outbox, the queues and the workers."""
-    from django.contrib import admin
-
-    from appeals.models import Notification
 
     now = timezone.now()
     outbox = metrics.outbox_summary()

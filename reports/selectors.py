@@ -25,6 +25,7 @@ from appeals.models import (
     Rating,
     Status,
 )
+from appeals.oversight import figures as dashboard
 from portal.numbers import one_decimal, share
 from portal.periods import previous_period
 from reports import rollup
@@ -600,7 +601,6 @@ def agency_records(*, year: int, today: dt.date) -> list[AgencyRecord]:
     """Timeliness, ratings and re-reviews of every body that answered or holds appeals,
     for the open-statistics page, so citizens can compare bodies (computed in SQL by
     the same figures the controllers' dashboard uses)."""
-    from appeals.oversight import figures as dashboard
 
     period = Period(
         label=str(year), start=dt.date(year, 1, 1), end=dt.date(year, 12, 31)

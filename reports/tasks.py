@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.utils import timezone
 
+from reports import rollup
+
 from . import archive
 
 
@@ -18,7 +20,6 @@ def compact_intake_rollup() -> None:
     """Fold the intake rollup's delta rows (reports.rollup.compact); nothing to do on
     a database without the rollup. Safe to run twice: the second waits for nothing
     (advisory lock) and finds little to fold."""
-    from reports import rollup
 
     if rollup.is_available():
         rollup.compact()

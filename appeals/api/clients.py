@@ -1,15 +1,18 @@
 """API clients: keys issued once and kept hashed, revocation, the client's own user."""
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, ApiCallLog, ApiClient, ApiScope, Membership
+from appeals.models import ApiRequest, Notification
 
 KEY_SCHEME = "Api-Key"
 
@@ -96,7 +99,6 @@ def client_for_key(key: str) -> ApiClient | None:
 @transaction.atomic
 def revoke_api_client(*, client: ApiClient) -> ApiClient:
     """The key stops working at once; callbacks still waiting are dropped."""
-    from appeals.models import Notification
 
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
     if client.revoked_at is None:
@@ -113,11 +115,6 @@ def revoke_api_client(*, client: ApiClient) -> ApiClient:
 def forget_old_responses(*, older_than_days: int | None = None) -> int:
     """Stored answers of write calls hold the citizen's access code: after the retry
     window they are dropped (the row stays: it says which client filed the appeal)."""
-    import datetime as dt
-
-    from django.conf import settings
-
-    from appeals.models import ApiRequest
 
     days = older_than_days or settings.API_IDEMPOTENCY_DAYS
     cutoff = timezone.now() - dt.timedelta(days=days)
@@ -131,9 +128,6 @@ def forget_old_responses(*, older_than_days: int | None = None) -> int:
 def prune_call_log(*, older_than_days: int | None = None) -> int:
     """The API's call log is for operations and audits, not a record of the state:
     rows older than API_CALL_LOG_DAYS go, a batch of 10,000 at a time."""
-    import datetime as dt
-
-    from django.conf import settings
 
     days = older_than_days or settings.API_CALL_LOG_DAYS
     cutoff = timezone.now() - dt.timedelta(days=days)

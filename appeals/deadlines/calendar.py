@@ -62,6 +62,9 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from agencies.models import CalendarDay
+from appeals.models import DeadlineRule
+
 BISHKEK = ZoneInfo("Asia/Bishkek")
 # Working hours are 09:00-18:00; an appeal that arrives before opening is simply
 # received that day, so only the end of the day matters for counting.
@@ -259,8 +262,6 @@ def rule_for(
     DeadlineRule table (pure use, tests).
     """
     if rules is None:
-        from appeals.models import DeadlineRule
-
         rule = (
             DeadlineRule.objects.filter(code=code, applies_from__lte=on)
             .order_by("-applies_from")
@@ -358,7 +359,6 @@ def default_calendar() -> Calendar:
 
 def load_calendar() -> Calendar:
     """A fresh Calendar from every CalendarDay row (a few dozen a year)."""
-    from agencies.models import CalendarDay
 
     rows = list(CalendarDay.objects.values_list("day", "kind"))
     return Calendar(

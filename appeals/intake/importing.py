@@ -19,6 +19,7 @@ from pathlib import Path
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
 
 from agencies.models import Agency
 from appeals.models import Appeal, Channel, Delivery, Event, Form, Kind, Status
@@ -606,8 +607,6 @@ class _CopyWriter:
         with_pk: bool = False,
         json: tuple[str, ...] = (),
     ) -> None:
-        from psycopg.types.json import Jsonb
-
         # The primary key is copied when drawn beforehand, else the column's default.
         fields = [
             field

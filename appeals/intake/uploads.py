@@ -5,6 +5,7 @@ detected type; the sender's name is kept only as display text."""
 
 import logging
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -13,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from appeals.intake import scanning
 
 # What a citizen may attach, recognised by content: extension -> MIME type.
 ALLOWED_TYPES = {
@@ -136,7 +139,6 @@ def sniff(upload: UploadedFile) -> CheckedFile:
 def _docx_or_none(upload: UploadedFile):
     """filetype reads only the head; a DOCX whose head looks like a plain zip is checked
     by its members."""
-    import zipfile
 
     try:
         with zipfile.ZipFile(upload) as archive:
@@ -170,7 +172,6 @@ def check_totals(*, count: int, total_size: int) -> None:
 def scan(upload: UploadedFile, *, name: str) -> None:
     """Pass the file to the virus scanner (settings.UPLOAD_SCANNER); an infected file is
     quarantined and refused with a message the uploader understands."""
-    from appeals.intake import scanning
 
     scanner = scanning.get_scanner()
     upload.seek(0)

@@ -6,9 +6,10 @@ from functools import wraps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from agencies.models import Agency, Membership
+from appeals.models import Appeal, Assignment
 
 Role = Membership.Role
 
@@ -126,9 +127,6 @@ def visible_appeals_q(user: AbstractBaseUser):
     agency; executors: the ones assigned to them); clerks also the portal queue.
     Managers none (APPEAL_ROLES).
     """
-    from django.db.models import Exists, OuterRef, Q
-
-    from appeals.models import Assignment
 
     roles = roles_of(user)
     if not roles & APPEAL_ROLES:
@@ -146,7 +144,6 @@ def visible_appeals_q(user: AbstractBaseUser):
 
 def can_view_appeal(user: AbstractBaseUser | AnonymousUser, appeal) -> bool:
     """Staff open the appeals of their own agencies, and nothing else."""
-    from appeals.models import Appeal
 
     if not roles_of(user) & APPEAL_ROLES:
         return False
@@ -156,7 +153,6 @@ def can_view_appeal(user: AbstractBaseUser | AnonymousUser, appeal) -> bool:
 def viewable_appeal_ids(user: AbstractBaseUser, appeal_ids: Iterable[int]) -> set[int]:
     """Which of these appeals the user may open (`can_view_appeal` for a page of a
     list in one query): the rows a list links to their cards."""
-    from appeals.models import Appeal
 
     appeal_ids = list(appeal_ids)
     if not appeal_ids or not roles_of(user) & APPEAL_ROLES:

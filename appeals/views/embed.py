@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import get_object_or_404, render
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -47,7 +48,6 @@ def _forged(request: HttpRequest) -> HttpResponse | None:
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponse:
-    from django.utils.module_loading import import_string
 
     return import_string(settings.CSRF_FAILURE_VIEW)(
         request, reason="Origin checking failed for the embedded form."

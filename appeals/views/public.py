@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -381,6 +382,5 @@ def letter_response(answer) -> FileResponse:
 
 
 def _track_url() -> str:
-    from django.urls import reverse
 
     return reverse("appeals:track")
