@@ -78,10 +78,14 @@ def embed_form(request: HttpRequest, agency: str) -> HttpResponse:
 
     response = filing_page(
         request,
-        template="appeals/embed_form.html",
+        template="appeals/appeal_form.html",
         agency_slug=agency_obj.slug,
         on_sent=sent,
-        context={"agency": agency_obj},
+        context={
+            "agency": agency_obj,
+            "embedded": True,
+            "base_template": "appeals/embed_base.html",
+        },
     )
     return frameable(request, response, agency_obj)
 
