@@ -121,3 +121,82 @@ def answer_appeal(appeal, people: dict, lead: Agency, **answer_fields):
     route_and_assign(appeal, people, lead)
     submit_answer(appeal, people, **answer_fields)
     return answering.approve_answer(appeal_id=appeal.pk, actor=people["head"])
+
+
+def filing_form(topic_code: str, **overrides) -> dict:
+    """What the citizen's filing form posts (a complaint in Kyrgyz with a phone and an
+    e-mail); `overrides` replace or add fields."""
+    return {
+        "submission_key": str(uuid.uuid4()),
+        "addressee": "",
+        "kind": "complaint",
+        "topic": topic_code,
+        "text": "Биздин көчөдө үч айдан бери жарык күйбөй жатат, жардам бериңиздер.",
+        "applicant_name": "Асанов Бакыт",
+        "applicant_address": "",
+        "applicant_phone": "+996 555 123 456",
+        "applicant_email": "bakyt@example.kg",
+        "is_collective": "0",
+        "signatories": "",
+        "language": "ky",
+        "consent": "on",
+        "website": "",
+        **overrides,
+    }
+
+
+def written_registration_form(**overrides) -> dict:
+    """What the clerk's form for a written appeal posts (a letter forwarded by the
+    Jogorku Kenesh, received today); `overrides` replace or add fields."""
+    today = timezone.localdate().isoformat()
+    return {
+        "submission_key": str(uuid.uuid4()),
+        "channel": "jogorku_kenesh",
+        "delivery": "",
+        "received_on": today,
+        "backdate_reason": "",
+        "cover_letter_number": "12-3/456",
+        "cover_letter_date": today,
+        "applicant_name": "Мамытов Эрлан",
+        "applicant_address": "Ош ш., Ленин көч., 5",
+        "applicant_phone": "",
+        "applicant_email": "",
+        "kind": "statement",
+        "topic": "",
+        "addressee": "",
+        "text": "Жер участогун каттоо боюнча маселе чечилбей жатат.",
+        "signatories": "1",
+        "language": "ky",
+        **overrides,
+    }
+
+
+def ministry_of_health() -> Agency:
+    return AgencyFactory(
+        slug="min-health",
+        code="MZ",
+        name_ky="Саламаттык сактоо министрлиги",
+        name_ru="Министерство здравоохранения",
+        name_en="Ministry of Health",
+    )
+
+
+def presidents_letter(clerk, name: str, **extra):
+    """A complaint forwarded by the President's Office, registered by a clerk of the
+    Government Apparatus today: (appeal, access code)."""
+    return registration.register_paper_appeal(
+        actor=clerk,
+        agency=Agency.objects.get(slug="gov-apparatus"),
+        channel="president_office",
+        form="written",
+        kind="complaint",
+        applicant_name=name,
+        applicant_address="Бишкек, ул. Токтогула, 1",
+        applicant_email="citizen@example.kg",
+        text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
+        language="ru",
+        received_at=timezone.now(),
+        cover_letter_number="01-123",
+        cover_letter_date=timezone.localdate(),
+        **extra,
+    )

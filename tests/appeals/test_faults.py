@@ -62,10 +62,12 @@ from portal import cache as portal_cache
 from portal.celery import app as celery_app
 from tests.factories import (
     AgencyFactory,
+    filing_form,
     paper_appeal,
     portal_submission,
     route_and_assign,
     staff_member,
+    written_registration_form,
 )
 from tests.files import png_bytes, upload
 from tests.helpers import (
@@ -104,23 +106,7 @@ def eager_celery():
 
 
 def _form(topic, **overrides) -> dict:
-    return {
-        "submission_key": str(uuid.uuid4()),
-        "addressee": "",
-        "kind": "complaint",
-        "topic": topic.code,
-        "text": "Биздин көчөдө үч айдан бери жарык күйбөй жатат, жардам бериңиздер.",
-        "applicant_name": "Асанов Бакыт",
-        "applicant_address": "",
-        "applicant_phone": "+996 555 123 456",
-        "applicant_email": "bakyt@example.kg",
-        "is_collective": "0",
-        "signatories": "",
-        "language": "ky",
-        "consent": "on",
-        "website": "",
-        **overrides,
-    }
+    return filing_form(topic.code, **overrides)
 
 
 # --- Our own Redis, worker and processes --------------------------------------------
@@ -451,29 +437,9 @@ def test_clerk_registers_appeals_while_redis_is_down(settings, people, caplog):
     assert clerk.get(registered["Location"]).status_code == 200
     # A written appeal brought by post, through the registration page.
     assert clerk.get("/ky/staff/register/written/").status_code == 200
-    today = timezone.localdate().isoformat()
     written = clerk.post(
         "/ky/staff/register/written/",
-        {
-            "submission_key": str(uuid.uuid4()),
-            "agency": apparatus.pk,
-            "channel": "jogorku_kenesh",
-            "delivery": "",
-            "received_on": today,
-            "backdate_reason": "",
-            "cover_letter_number": "12-3/456",
-            "cover_letter_date": today,
-            "applicant_name": "Мамытов Эрлан",
-            "applicant_address": "Ош ш., Ленин көч., 5",
-            "applicant_phone": "",
-            "applicant_email": "",
-            "kind": "statement",
-            "topic": "",
-            "addressee": "",
-            "text": "Жер участогун каттоо боюнча маселе чечилбей жатат.",
-            "signatories": "1",
-            "language": "ky",
-        },
+        written_registration_form(agency=apparatus.pk),
     )
     assert written.status_code == 302, written.content.decode()[:2000]
     card = clerk.get(written["Location"])

@@ -8,11 +8,15 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from agencies.models import Agency
 from appeals.casework import answering, routing
-from appeals.intake import filing, registration
+from appeals.intake import filing
 from appeals.models import Appeal, Attachment
-from tests.factories import AgencyFactory, TopicFactory, staff_member
+from tests.factories import (
+    TopicFactory,
+    ministry_of_health,
+    presidents_letter,
+    staff_member,
+)
 from tests.files import pdf_bytes
 
 ROLES = ("clerk", "controller", "head", "executor", "manager")
@@ -37,14 +41,7 @@ def quarter_of(day: dt.date) -> str:
 
 
 def build_world() -> World:
-    ga = Agency.objects.get(slug="gov-apparatus")
-    ministry = AgencyFactory(
-        slug="min-health",
-        code="MZ",
-        name_ky="Саламаттык сактоо министрлиги",
-        name_ru="Министерство здравоохранения",
-        name_en="Ministry of Health",
-    )
+    ministry = ministry_of_health()
     topic = TopicFactory(
         code="social",
         name_ky="Социалдык коргоо",
@@ -59,23 +56,7 @@ def build_world() -> World:
     }
 
     def register(name: str, **extra) -> tuple[Appeal, str]:
-        return registration.register_paper_appeal(
-            actor=users["clerk"],
-            agency=ga,
-            channel="president_office",
-            form="written",
-            kind="complaint",
-            topic=topic,
-            applicant_name=name,
-            applicant_address="Бишкек, ул. Токтогула, 1",
-            applicant_email="citizen@example.kg",
-            text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
-            language="ru",
-            received_at=timezone.now(),
-            cover_letter_number="01-123",
-            cover_letter_date=timezone.localdate(),
-            **extra,
-        )
+        return presidents_letter(users["clerk"], name, topic=topic, **extra)
 
     registered, _ = register("Сыдыков Марат")
     in_work, _ = register(

@@ -12,6 +12,7 @@ from appeals.intake import filing, registration
 from appeals.models import Appeal, Notification, StagedUpload
 from appeals.register import codes
 from portal.celery import app as celery_app
+from tests.factories import filing_form
 from tests.files import pdf_bytes, png_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -32,24 +33,8 @@ def eager_celery():
 
 
 def _form_data(topic, **overrides):
-    data = {
-        "submission_key": str(uuid.uuid4()),
-        "addressee": "",
-        "kind": "complaint",
-        "topic": topic.code,
-        "text": "Биздин көчөдө үч айдан бери жарык күйбөй жатат, жардам бериңиздер.",
-        "applicant_name": "Асанов  Бакыт",
-        "applicant_address": "",
-        "applicant_phone": "+996 555 123 456",
-        "applicant_email": "bakyt@example.kg",
-        "is_collective": "0",
-        "signatories": "",
-        "language": "ky",
-        "consent": "on",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
+    # The name's double space checks that the form folds it.
+    return filing_form(topic.code, **{"applicant_name": "Асанов  Бакыт", **overrides})
 
 
 @pytest.mark.parametrize("lang", ["ky", "ru", "en"])

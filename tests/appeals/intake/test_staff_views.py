@@ -9,7 +9,12 @@ from agencies.models import Agency
 from appeals.intake import filing, registration
 from appeals.models import Appeal, Event, Status
 from appeals.register import codes, lookups
-from tests.factories import AgencyFactory, TopicFactory, staff_member
+from tests.factories import (
+    AgencyFactory,
+    TopicFactory,
+    staff_member,
+    written_registration_form,
+)
 from tests.files import pdf_bytes, png_bytes, upload
 from tests.helpers import login_staff
 
@@ -24,27 +29,7 @@ def clerk(client):
 
 
 def _written(**overrides):
-    data = {
-        "submission_key": str(uuid.uuid4()),
-        "channel": "jogorku_kenesh",
-        "delivery": "",
-        "received_on": timezone.localdate().isoformat(),
-        "backdate_reason": "",
-        "cover_letter_number": "12-3/456",
-        "cover_letter_date": timezone.localdate().isoformat(),
-        "applicant_name": "Мамытов Эрлан",
-        "applicant_address": "Ош ш., Ленин көч., 5",
-        "applicant_phone": "",
-        "applicant_email": "",
-        "kind": "statement",
-        "topic": "",
-        "addressee": "",
-        "text": "Жер участогун каттоо боюнча маселе чечилбей жатат.",
-        "signatories": "1",
-        "language": "ky",
-    }
-    data.update(overrides)
-    return data
+    return written_registration_form(**overrides)
 
 
 def test_staff_workspace_asks_anonymous_visitors_to_log_in(client):

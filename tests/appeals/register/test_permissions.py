@@ -26,15 +26,19 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from openpyxl import load_workbook
 
-from agencies.models import Agency
 from appeals.casework import answering, routing
-from appeals.intake import filing, registration
+from appeals.intake import filing
 from appeals.models import Appeal, Attachment, Event, Status
 from appeals.urls_staff import urlpatterns as staff_urlpatterns
-from tests.factories import AgencyFactory, staff_member
+from tests.factories import (
+    AgencyFactory,
+    ministry_of_health,
+    presidents_letter,
+    staff_member,
+)
 from tests.files import pdf_bytes
 from tests.helpers import login_staff
 
@@ -188,14 +192,7 @@ class World:
 
 
 def _build_world() -> World:
-    ga = Agency.objects.get(slug="gov-apparatus")
-    agency_a = AgencyFactory(
-        slug="min-health",
-        code="MZ",
-        name_ru="Министерство здравоохранения",
-        name_ky="Саламаттык сактоо министрлиги",
-        name_en="Ministry of Health",
-    )
+    agency_a = ministry_of_health()
     agency_b = AgencyFactory(
         slug="min-labour",
         code="MT",
@@ -222,22 +219,7 @@ def _build_world() -> World:
     }
 
     def register(name: str, **extra) -> tuple[Appeal, str]:
-        appeal, code = registration.register_paper_appeal(
-            actor=users["clerk"],
-            agency=ga,
-            channel="president_office",
-            form="written",
-            kind="complaint",
-            applicant_name=name,
-            applicant_address="Бишкек, ул. Токтогула, 1",
-            applicant_email="citizen@example.kg",
-            text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
-            language="ru",
-            received_at=timezone.now(),
-            cover_letter_number="01-123",
-            cover_letter_date=timezone.localdate(),
-            **extra,
-        )
+        appeal, code = presidents_letter(users["clerk"], name, **extra)
         routing.route_appeal(
             appeal_id=appeal.pk, actor=users["controller"], lead=agency_a
         )
