@@ -68,3 +68,15 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Sets the moment the services see as now (they call timezone.now()):
+    `clock(moment)`."""
+    from django.utils import timezone
+
+    def set_to(moment) -> None:
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    return set_to

@@ -1,5 +1,6 @@
 """Test helpers shared across apps: staff login, a real Celery worker, the browser."""
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -9,6 +10,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
@@ -229,3 +231,10 @@ def private_redis(workdir: Path, port: int):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
+    """A moment of `day` in Bishkek."""
+    return dt.datetime.combine(
+        day, dt.time(hour, minute), tzinfo=ZoneInfo("Asia/Bishkek")
+    )

@@ -5,7 +5,6 @@ appeals.intake.uploads, each with the language's plural; shares as the reports w
 import datetime as dt
 import shutil
 import subprocess
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,7 @@ from django.utils import timezone, translation
 from appeals.intake import uploads
 from appeals.models import DeadlineRule
 from portal.numbers import percent
-from tests.factories import TopicFactory
+from tests.factories import TopicFactory, filing_form
 
 pytestmark = pytest.mark.django_db
 
@@ -89,19 +88,7 @@ def test_home_page_without_a_rule_leaves_the_promise_out(client):
 def _file(client, lang: str) -> str:
     topic = TopicFactory(code="roads")
     response = client.post(
-        f"/{lang}/appeal/",
-        {
-            "submission_key": str(uuid.uuid4()),
-            "kind": "complaint",
-            "topic": topic.code,
-            "text": "Биздин көчөдө үч айдан бери жарык күйбөй жатат, жардам бериңиздер.",
-            "applicant_name": "Асанов Бакыт",
-            "applicant_phone": "+996 555 123 456",
-            "is_collective": "0",
-            "language": "ky",
-            "consent": "on",
-            "website": "",
-        },
+        f"/{lang}/appeal/", filing_form(topic.code, applicant_email="")
     )
     assert response.status_code == 302
     return response["Location"]

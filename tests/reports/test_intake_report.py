@@ -11,11 +11,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone, translation
+from django.utils import translation
 
 from agencies.models import Agency
 from appeals.casework import answering, routing
-from appeals.deadlines.calendar import BISHKEK
 from appeals.intake import filing, registration
 from appeals.models import Channel, Form, Kind
 from portal.periods import parse_period
@@ -23,26 +22,13 @@ from reports.narrative import format_count, format_share, narrative
 from reports.report import Block, Period, Ratings, Row, Timeliness
 from reports.selectors import build_intake_report
 from tests.factories import AgencyFactory, TopicFactory, staff_member
+from tests.helpers import at
 
 pytestmark = pytest.mark.django_db
 
 Q1_2025 = parse_period("2025-Q1")
 ANSWER = "Проверка проведена: освещение улицы восстановлено, столбы заменены."
 CHANNELS = ["president_office", "jogorku_kenesh", "public_reception", "portal", "other"]
-
-
-def at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=BISHKEK)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Sets the moment the services see as now (they call timezone.now())."""
-
-    def set_to(moment: dt.datetime) -> None:
-        monkeypatch.setattr(timezone, "now", lambda: moment)
-
-    return set_to
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone, translation
+from django.utils import translation
 
 from agencies.models import Agency
 from appeals.casework import answering, routing
@@ -27,6 +27,7 @@ from reports import rollup
 from reports.models import IntakeCount
 from reports.selectors import build_intake_report, intake_by_channel
 from tests.factories import AgencyFactory, TopicFactory, staff_member
+from tests.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -42,18 +43,6 @@ PERIODS = [
     parse_period("2025-01-01..2025-04-17"),  # a partial month at the end only
     parse_period("2025-02-10..2025-02-20"),  # no whole month
 ]
-
-
-def at(day: dt.date, hour: int = 10) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), tzinfo=BISHKEK)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    def set_to(moment: dt.datetime) -> None:
-        monkeypatch.setattr(timezone, "now", lambda: moment)
-
-    return set_to
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from agencies.models import Agency
 from appeals.casework import answering, routing
-from appeals.intake import filing, registration
+from appeals.intake import filing
 from appeals.models import (
     Appeal,
     Attachment,
@@ -29,7 +29,7 @@ from appeals.register import lookups, state
 from portal.periods import parse_period
 from reports.render import render_json
 from reports.selectors import build_intake_report
-from tests.factories import AgencyFactory, staff_member
+from tests.factories import AgencyFactory, presidents_letter, staff_member
 from tests.files import pdf_bytes
 from tests.helpers import login_staff
 
@@ -61,22 +61,8 @@ class Office:
             if with_scan
             else []
         )
-        appeal, code = registration.register_paper_appeal(
-            actor=self.clerk,
-            agency=self.ga,
-            channel="president_office",
-            form="written",
-            kind="complaint",
-            applicant_name=name,
-            applicant_address="Бишкек, ул. Токтогула, 1",
-            applicant_phone="+996 555 123 456",
-            applicant_email="citizen@example.kg",
-            text="Третий месяц не выплачивают пособие по уходу за ребёнком.",
-            language="ru",
-            received_at=timezone.now(),
-            cover_letter_number="01-123",
-            cover_letter_date=timezone.localdate(),
-            files=files,
+        appeal, code = presidents_letter(
+            self.clerk, name, applicant_phone="+996 555 123 456", files=files
         )
         routing.route_appeal(
             appeal_id=appeal.pk, actor=self.controller, lead=self.agency
