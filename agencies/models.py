@@ -266,7 +266,6 @@ class ApiClient(TimeStampedModel):
         return f"{self.name} ({self.key_prefix})"
 
     def clean(self) -> None:
-
         unknown = set(self.scopes or []) - set(ApiScope.values)
         if not isinstance(self.scopes, list) or unknown:
             raise ValidationError(

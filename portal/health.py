@@ -109,7 +109,6 @@ def _run(check: Callable[[], str | None]) -> str | None:
 
 
 def _ping_redis(url: str) -> str | None:
-
     client = redis.Redis.from_url(
         url, socket_timeout=2, socket_connect_timeout=2, retry_on_timeout=False
     )

@@ -48,7 +48,6 @@ def _forged(request: HttpRequest) -> HttpResponse | None:
 
 
 def _csrf_failure(request: HttpRequest) -> HttpResponse:
-
     return import_string(settings.CSRF_FAILURE_VIEW)(
         request, reason="Origin checking failed for the embedded form."
     )

@@ -382,5 +382,4 @@ def letter_response(answer) -> FileResponse:
 
 
 def _track_url() -> str:
-
     return reverse("appeals:track")

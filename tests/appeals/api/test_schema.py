@@ -45,7 +45,6 @@ def keep_test_connection():
 
 @pytest.fixture
 def full_key(db, keep_test_connection, make_client, topic):
-
     issued = make_client()
     # Something to read: a registered appeal of the client's agency.
     registration.register_paper_appeal(

@@ -280,7 +280,6 @@ def test_routing_again_after_a_return_keeps_every_step(appeal, people, health, l
 
 
 def test_overdue_and_due_soon_are_derived_from_the_due_date(appeal, people, health):
-
     _route(appeal, people, health)
     today = timezone.localdate()
     Appeal.objects.filter(pk=appeal.pk).update(due_on=today - dt.timedelta(days=1))

@@ -304,7 +304,6 @@ def test_working_days_left_are_shown_beside_the_due_date(client, clerk):
 def test_a_text_search_out_of_time_is_said_and_the_same_applicant_still_shown(
     client, clerk, monkeypatch
 ):
-
     first = _written(applicant_phone="+996 555 123 456")
     client.post("/en/staff/register/written/", first)
     earlier = Appeal.objects.get()
