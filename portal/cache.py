@@ -36,6 +36,9 @@ class CacheUnavailable(Exception):
     """A counter could not be read or moved: the cache is down."""
 
 
+_DOWN = object()  # what _degrading answers for a counter while Redis is down
+
+
 class _Outage:
     """Whether one Redis is down, for every thread of the process (Django makes a
     cache object per thread)."""
@@ -140,15 +143,9 @@ class RedisCache(DjangoRedisCache):
 
     def _counting(self, operation, *args, **kwargs):
         """operation(...), or CacheUnavailable when Redis is down."""
-        outage = self._outage
-        if outage.skip():
-            raise CacheUnavailable(outage.where)
-        try:
-            result = operation(*args, **kwargs)
-        except redis.RedisError as exc:
-            outage.failed(exc)
-            raise CacheUnavailable(outage.where) from exc
-        outage.answered()
+        result = self._degrading(_DOWN, operation, *args, **kwargs)
+        if result is _DOWN:
+            raise CacheUnavailable(self._outage.where)
         return result
 
     # Reads miss, writes are dropped (the rest of BaseCache's API goes through these).
