@@ -62,7 +62,7 @@ def save_attachments(appeal: Appeal, files: Iterable[NewAttachment]) -> None:
         )
         # Stored under the detected type's extension, never the sender's name.
         attachment.file.save(
-            f"upload.{uploads.extension_of(item.content_type)}",
+            uploads.storage_name(uploads.extension_of(item.content_type)),
             ContentFile(item.content),
             save=False,
         )
@@ -96,7 +96,7 @@ def stage_upload(*, submission_key: uuid.UUID, upload) -> StagedUpload:
         size=checked.size,
         sha256=digest.hexdigest(),
     )
-    item.file.save(checked.storage_name, upload, save=False)
+    item.file.save(uploads.storage_name(checked.extension), upload, save=False)
     try:
         with transaction.atomic():
             item.save()

@@ -40,12 +40,12 @@ class CheckedFile:
     content_type: str
     extension: str  # of the detected type: what the file is stored and served as
     size: int
-    shortened: bool = False
 
-    @property
-    def storage_name(self) -> str:
-        """The name handed to storage: never the sender's, always the detected type."""
-        return f"upload.{self.extension}"
+
+def storage_name(extension: str) -> str:
+    """The name a file is handed to storage under: never the sender's, always the
+    detected type's extension (storage makes it unique)."""
+    return f"upload.{extension}"
 
 
 def display_name(raw: str | None) -> tuple[str, bool]:
@@ -104,7 +104,7 @@ def check(
 
 def sniff(upload: UploadedFile) -> CheckedFile:
     """Recognise a file by its content; raise a translated ValidationError otherwise."""
-    name, shortened = display_name(upload.name)
+    name, _shortened = display_name(upload.name)
     if upload.size == 0:
         raise ValidationError(_("The file %(name)s is empty.") % {"name": name})
     if upload.size > MAX_FILE_SIZE:
@@ -132,7 +132,6 @@ def sniff(upload: UploadedFile) -> CheckedFile:
         content_type=ALLOWED_TYPES[extension],
         extension=extension,
         size=upload.size,
-        shortened=shortened,
     )
 
 
