@@ -8,6 +8,8 @@ empty and with bad values in ky, ru and en and fails on any message that is not 
 the project's catalogue entries.
 """
 
+import functools
+
 from django import forms
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -66,27 +68,25 @@ BY_FIELD: list[tuple[type, dict]] = [
 ]
 
 
-def _class_defaults(field) -> dict:
+@functools.cache
+def _by_field_class(field_class: type) -> tuple[dict, dict]:
+    """(Django's default messages, the portal's messages) of a kind of field: worked
+    out once per class, since every form of every request asks."""
     defaults = {}
-    for cls in reversed(type(field).__mro__):
+    for cls in reversed(field_class.__mro__):
         defaults.update(getattr(cls, "default_error_messages", {}))
-    return defaults
-
-
-def portal_messages(field) -> dict:
-    """The portal's messages for one form field's error codes."""
     messages = dict(COMMON)
     for kind, extra in BY_FIELD:
-        if isinstance(field, kind):
+        if issubclass(field_class, kind):
             messages.update(extra)
             break
-    return messages
+    return defaults, messages
 
 
 def apply_to_form(form: forms.BaseForm) -> None:
     for field in form.fields.values():
-        defaults = _class_defaults(field)
-        for code, message in portal_messages(field).items():
+        defaults, messages = _by_field_class(type(field))
+        for code, message in messages.items():
             current = field.error_messages.get(code)
             # A message the form wrote itself stays; Django's defaults are replaced.
             if current is None or current is defaults.get(code):
