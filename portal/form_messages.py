@@ -17,6 +17,11 @@ from django.utils.translation import ngettext_lazy
 
 REQUIRED = _("This field is required: please fill it in.")
 INVALID_CHOICE = _("Please choose one of the options offered.")
+INVALID_EMAIL = _("Please write the e-mail address correctly.")
+INVALID_DATE = _("Please write the date correctly.")
+INVALID_DATETIME = _("Please write the date and time correctly.")
+INVALID_NUMBER = _("Please write a whole number.")
+NOT_A_LIST = _("Please send a list here.")
 
 # Django's form fields: error code -> message, by the kind of field that raises it.
 COMMON = {
@@ -41,15 +46,15 @@ TEXT = {
     ),
 }
 NUMBER = {
-    "invalid": _("Please write a whole number."),
+    "invalid": INVALID_NUMBER,
     "max_value": _("Please give a number no greater than %(limit_value)s."),
     "min_value": _("Please give a number no less than %(limit_value)s."),
     "step_size": _("Please give a number no less than %(limit_value)s."),
 }
 BY_FIELD: list[tuple[type, dict]] = [
-    (forms.EmailField, {"invalid": _("Please write the e-mail address correctly.")}),
-    (forms.DateTimeField, {"invalid": _("Please write the date and time correctly.")}),
-    (forms.DateField, {"invalid": _("Please write the date correctly.")}),
+    (forms.EmailField, {"invalid": INVALID_EMAIL}),
+    (forms.DateTimeField, {"invalid": INVALID_DATETIME}),
+    (forms.DateField, {"invalid": INVALID_DATE}),
     (
         forms.UUIDField,
         {"invalid": _("This form is out of date: please open it again.")},
@@ -125,11 +130,11 @@ SERIALIZER = {
     "null": REQUIRED,
     "blank": REQUIRED,
     "invalid_choice": INVALID_CHOICE,
-    "not_a_list": _("Please send a list here."),
+    "not_a_list": NOT_A_LIST,
     "not_a_dict": _("Please send an object here."),
     "empty": _("Please send at least one item here."),
-    "date": _("Please write the date correctly."),
-    "datetime": _("Please write the date and time correctly."),
+    "date": INVALID_DATE,
+    "datetime": INVALID_DATETIME,
     "max_string_length": _("The number is too long."),
     "max_value": _("Please give a number no greater than %(max_value)s."),
     "min_value": _("Please give a number no less than %(min_value)s."),
@@ -137,13 +142,13 @@ SERIALIZER = {
     "min_length": _("Please write at least %(min_length)s characters."),
 }
 SERIALIZER_INVALID = {
-    "EmailField": _("Please write the e-mail address correctly."),
+    "EmailField": INVALID_EMAIL,
     "DateField": _("Please write the date correctly, as YYYY-MM-DD."),
-    "DateTimeField": _("Please write the date and time correctly."),
-    "IntegerField": _("Please write a whole number."),
+    "DateTimeField": INVALID_DATETIME,
+    "IntegerField": INVALID_NUMBER,
     "BooleanField": _("Please send true or false here."),
-    "ListField": _("Please send a list here."),
-    "ListSerializer": _("Please send a list here."),
+    "ListField": NOT_A_LIST,
+    "ListSerializer": NOT_A_LIST,
 }
 SERIALIZER_INVALID_DEFAULT = _("Please check this value: it is not valid.")
 # Validators' codes -> messages with Django's params (limit_value, show_value).
@@ -166,10 +171,9 @@ def apply_to_serializer(serializer) -> None:
 def apply_to_serializer_field(field) -> None:
     invalid = next(
         (
-            message
+            SERIALIZER_INVALID[cls.__name__]
             for cls in type(field).__mro__
-            for name, message in SERIALIZER_INVALID.items()
-            if cls.__name__ == name
+            if cls.__name__ in SERIALIZER_INVALID
         ),
         SERIALIZER_INVALID_DEFAULT,
     )
