@@ -69,6 +69,24 @@ def _kind_of(queryset: QuerySet, key: str) -> type:
     return int
 
 
+def seek(
+    queryset: QuerySet, *, key: str, value, last_id: int, descending: bool = False
+) -> QuerySet:
+    """The rows strictly after (value, last_id) in (key, id) order, ascending or
+    descending: the one keyset condition of every paged list (queues, inboxes,
+    figures, the API's lists and the journal)."""
+    if descending:
+        # The `<=` is implied by the OR, but PostgreSQL only starts the index range
+        # at the cursor with it; without it, it reads from the first row.
+        return queryset.filter(**{f"{key}__lte": value}).filter(
+            Q(**{f"{key}__lt": value}) | Q(**{key: value, "id__lt": last_id})
+        )
+    # Likewise the `>=`.
+    return queryset.filter(**{f"{key}__gte": value}).filter(
+        Q(**{f"{key}__gt": value}) | Q(**{key: value, "id__gt": last_id})
+    )
+
+
 def _from_cursor(queryset: QuerySet, key: str, after: str | None) -> QuerySet:
     """The rows ordered by (key, id), from after the cursor `after` on. A cursor this
     list cannot have given out starts from the beginning (the staff pages' links);
@@ -78,13 +96,8 @@ def _from_cursor(queryset: QuerySet, key: str, after: str | None) -> QuerySet:
         try:
             value, last_id = decode_cursor(after, kind=_kind_of(queryset, key))
         except InvalidCursor:
-            value = None
-        if value is not None:
-            # The `>=` is implied by the OR, but PostgreSQL only starts the index
-            # range at the cursor with it; without it, it reads from the first row.
-            ordered = ordered.filter(**{f"{key}__gte": value}).filter(
-                Q(**{f"{key}__gt": value}) | Q(**{key: value, "id__gt": last_id})
-            )
+            return ordered
+        ordered = seek(ordered, key=key, value=value, last_id=last_id)
     return ordered
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Reverse
 
 from agencies.models import Agency
@@ -18,6 +18,7 @@ from appeals.models import (
 )
 from appeals.register import matching
 from appeals.register.permissions import journal_agencies
+from portal import pagination
 
 JOURNAL_PAGE_SIZE = 50
 
@@ -64,9 +65,12 @@ class JournalCursor:
         if not match:
             return None
         try:
-            return cls(dt.date.fromisoformat(match[1]), int(match[2]))
+            received_on, last_id = dt.date.fromisoformat(match[1]), int(match[2])
         except ValueError:
             return None
+        if not 0 < last_id <= pagination.MAX_ID:
+            return None  # the database would refuse it as a bigint
+        return cls(received_on, last_id)
 
     @classmethod
     def of(cls, appeal: Appeal) -> "JournalCursor":
@@ -151,11 +155,12 @@ def journal_page(
     size = max(1, min(size, JOURNAL_PAGE_MAX))
     appeals = _journal_queryset(filters)
     if after is not None:
-        # The first condition is implied by the second; it is there because it gives
-        # the index scan a start key instead of a filter on every earlier row.
-        appeals = appeals.filter(received_on__lte=after.received_on).filter(
-            Q(received_on__lt=after.received_on)
-            | Q(received_on=after.received_on, id__lt=after.id)
+        appeals = pagination.seek(
+            appeals,
+            key="received_on",
+            value=after.received_on,
+            last_id=after.id,
+            descending=True,
         )
     candidates: list[Appeal] = []
     for agency_id in journal_agency_ids(user=user, filters=filters):

@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from appeals.models import Appeal
-from portal.pagination import InvalidCursor, cursor_of, decode_cursor, keyset_page
+from portal.pagination import (
+    InvalidCursor,
+    cursor_of,
+    decode_cursor,
+    keyset_page,
+    seek,
+)
 from tests.factories import paper_appeal, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +78,25 @@ def test_a_cursor_continues_after_its_row(appeals):
     page = keyset_page(Appeal.objects.all(), key="registered_at", after=after)
     assert [a.pk for a in page.rows] == [a.pk for a in appeals[1:]]
     assert timezone.is_aware(decode_cursor(after, kind=dt.datetime)[0])
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_seek_walks_ties_on_the_key_by_id_either_way(descending):
+    """Rows sharing the key's value are split between pages by id, in both
+    directions: the journal reads newest first, the queues oldest first."""
+    clerk = staff_member("clerk")
+    same_day = [paper_appeal(clerk) for _ in range(4)]
+    Appeal.objects.filter(pk__in=[a.pk for a in same_day]).update(
+        received_on=dt.date(2026, 3, 2)
+    )
+    order = ("-received_on", "-id") if descending else ("received_on", "id")
+    everything = list(Appeal.objects.order_by(*order).values_list("pk", flat=True))
+    middle = Appeal.objects.get(pk=everything[1])
+    rest = seek(
+        Appeal.objects.order_by(*order),
+        key="received_on",
+        value=middle.received_on,
+        last_id=middle.pk,
+        descending=descending,
+    )
+    assert list(rest.values_list("pk", flat=True)) == everything[2:]
