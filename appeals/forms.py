@@ -353,6 +353,32 @@ class RegistrationForm(RepeatChoiceMixin):
         self.require_contact(data, _("Give at least one way to reach the applicant."))
         return data
 
+    def registration_fields(self) -> dict:
+        """The valid form as `registration.register_paper_appeal` takes it (the
+        clerks' forms and the API's forwarding file through this one mapping); the
+        written and oral forms add how and when the appeal came."""
+        data = self.cleaned_data
+        return {
+            **{name: data[name] for name in REGISTERED_FIELDS},
+            "is_collective": data["signatories"] > 1,
+        }
+
+
+# What every registration form hands to `registration.register_paper_appeal` as it is.
+REGISTERED_FIELDS = (
+    "agency",
+    "kind",
+    "topic",
+    "addressee",
+    "text",
+    "language",
+    "applicant_name",
+    "applicant_address",
+    "applicant_phone",
+    "applicant_email",
+    "signatories",
+)
+
 
 class WrittenRegistrationForm(RegistrationForm):
     channel = forms.ChoiceField(label=_("Channel"), choices=PAPER_CHANNELS)
@@ -433,6 +459,27 @@ class WrittenRegistrationForm(RegistrationForm):
                 )
         return data
 
+    def registration_fields(self) -> dict:
+        data = self.cleaned_data
+        today = timezone.localdate()
+        received_on = data["received_on"]
+        # An earlier date is recorded at the opening of the working day.
+        received_at = (
+            timezone.now()
+            if received_on == today
+            else timezone.make_aware(dt.datetime.combine(received_on, dt.time(9)))
+        )
+        return {
+            **super().registration_fields(),
+            "channel": data["channel"],
+            "delivery": data["delivery"],
+            "form": appeal_models.Form.WRITTEN,
+            "received_at": received_at,
+            "backdate_reason": data["backdate_reason"] if received_on < today else "",
+            "cover_letter_number": data["cover_letter_number"],
+            "cover_letter_date": data["cover_letter_date"],
+        }
+
 
 class OralRegistrationForm(RegistrationForm):
     received_at = forms.DateTimeField(
@@ -475,6 +522,16 @@ class OralRegistrationForm(RegistrationForm):
                 _("The time of the reception cannot be in the future.")
             )
         return value
+
+    def registration_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            **super().registration_fields(),
+            "channel": Channel.PUBLIC_RECEPTION,
+            "form": appeal_models.Form.ORAL,
+            "received_at": data["received_at"],
+            "received_by": data["received_by"],
+        }
 
 
 class LeaveWithoutConsiderationForm(PortalForm):

@@ -33,7 +33,7 @@ from agencies.models import Agency, ApiCallLog, ApiClient, ApiScope
 from appeals.api import serializers as s
 from appeals.forms import AppealForm, WrittenRegistrationForm
 from appeals.intake import filing, registration, uploads
-from appeals.models import ApiRequest, Appeal, Attachment, Event, Form
+from appeals.models import ApiRequest, Appeal, Attachment, Event
 from appeals.notifications.callbacks import client_appeals_q
 from appeals.notifications.payloads import answer_data, appeal_data
 from portal import ratelimit
@@ -366,29 +366,12 @@ def _forward_appeal(data, client: ApiClient, submission_key: uuid.UUID):
     if not form.is_valid():
         raise _form_errors(form)
     files = _files(data.get("attachments", []), Attachment.Purpose.SCAN)
-    cleaned = form.cleaned_data
     try:
         appeal, access_code = registration.register_paper_appeal(
             actor=client.user,
-            agency=client.agency,
-            channel=cleaned["channel"],
-            form=Form.WRITTEN,
-            kind=cleaned["kind"],
-            topic=cleaned["topic"],
-            addressee=cleaned["addressee"],
-            text=cleaned["text"],
-            language=cleaned["language"],
-            applicant_name=cleaned["applicant_name"],
-            applicant_address=cleaned["applicant_address"],
-            applicant_phone=cleaned["applicant_phone"],
-            applicant_email=cleaned["applicant_email"],
-            is_collective=cleaned["signatories"] > 1,
-            signatories=cleaned["signatories"],
-            received_at=timezone.now(),
-            cover_letter_number=cleaned["cover_letter_number"],
-            cover_letter_date=cleaned["cover_letter_date"],
             files=files,
             submission_key=submission_key,
+            **form.registration_fields(),
         )
     except PermissionDenied as exc:
         raise exceptions.PermissionDenied() from exc

@@ -1,7 +1,6 @@
 """The staff workspace: the clerks' queue of portal submissions, registration of paper
 and oral appeals, the registration card, and permission-checked downloads."""
 
-import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -22,7 +21,7 @@ from appeals.forms import (
     WrittenRegistrationForm,
 )
 from appeals.intake import filing, queries, registration, uploads
-from appeals.models import Answer, Appeal, Attachment, Channel, Form, Status
+from appeals.models import Answer, Appeal, Attachment, Channel, Status
 from appeals.register import lookups, permissions, state
 from appeals.views.public import RECEIPTS, letter_response
 from portal.ratelimit import client_id
@@ -211,7 +210,7 @@ def _register(request: HttpRequest, form_class, template: str, initial: dict):
             if ready:
                 appeal, code = registration.register_paper_appeal(
                     actor=request.user, repeat_of=earlier, submission_key=key,
-                    **_registration_arguments(form, request.user),
+                    **form.registration_fields(),
                 )  # fmt: skip
                 if code:
                     receipts = request.session.get(RECEIPTS, {})
@@ -231,50 +230,6 @@ def _register(request: HttpRequest, form_class, template: str, initial: dict):
         {"form": form, "candidates": candidates, "staged": staged},
         status=status,
     )
-
-
-def _registration_arguments(form, user) -> dict:
-    data = form.cleaned_data
-    common = {
-        "agency": data["agency"],
-        "kind": data["kind"],
-        "topic": data["topic"],
-        "addressee": data["addressee"],
-        "text": data["text"],
-        "language": data["language"],
-        "applicant_name": data["applicant_name"],
-        "applicant_address": data["applicant_address"],
-        "applicant_phone": data["applicant_phone"],
-        "applicant_email": data["applicant_email"],
-        "is_collective": data["signatories"] > 1,
-        "signatories": data["signatories"],
-    }
-    if isinstance(form, OralRegistrationForm):
-        return {
-            **common,
-            "channel": Channel.PUBLIC_RECEPTION,
-            "form": Form.ORAL,
-            "received_at": data["received_at"],
-            "received_by": data["received_by"],
-        }
-    today = timezone.localdate()
-    received_on = data["received_on"]
-    # An earlier date is recorded at the opening of the working day.
-    received_at = (
-        timezone.now()
-        if received_on == today
-        else timezone.make_aware(dt.datetime.combine(received_on, dt.time(9)))
-    )
-    return {
-        **common,
-        "channel": data["channel"],
-        "delivery": data["delivery"],
-        "form": Form.WRITTEN,
-        "received_at": received_at,
-        "backdate_reason": data["backdate_reason"] if received_on < today else "",
-        "cover_letter_number": data["cover_letter_number"],
-        "cover_letter_date": data["cover_letter_date"],
-    }
 
 
 @never_cache
