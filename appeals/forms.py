@@ -26,6 +26,13 @@ TEXT_MAX = 10_000
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,30}$")
 
 
+def long_text(label, *, rows: int, **kwargs) -> forms.CharField:
+    """A text of several lines, `rows` high."""
+    return forms.CharField(
+        label=label, widget=forms.Textarea(attrs={"rows": rows}), **kwargs
+    )
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -547,11 +554,8 @@ class LeaveWithoutConsiderationForm(PortalForm):
     reason = forms.ChoiceField(
         label=_("Reason"), choices=REASONS, widget=forms.RadioSelect
     )
-    details = forms.CharField(
-        label=_("Explanation for the citizen"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    details = long_text(
+        label=_("Explanation for the citizen"), required=False, max_length=1000, rows=3
     )
 
     def clean(self):
@@ -684,11 +688,8 @@ class RouteForm(PortalForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Other bodies that send their input to the lead agency."),
     )
-    cover_note = forms.CharField(
-        label=_("Cover note"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    cover_note = long_text(
+        label=_("Cover note"), required=False, max_length=2000, rows=3
     )
 
 
@@ -720,11 +721,11 @@ class AnswerForm(PortalForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=Answer.OUTCOMES, widget=forms.RadioSelect
     )
-    text = forms.CharField(
+    text = long_text(
         label=_("Text of the answer"),
         min_length=20,
         max_length=20_000,
-        widget=forms.Textarea(attrs={"rows": 12}),
+        rows=12,
         help_text=_(
             "Answer the citizen's question itself: what was checked, what was decided "
             "and why, and what the citizen can do next."
@@ -736,27 +737,19 @@ class AnswerForm(PortalForm):
 
 
 class CommentForm(PortalForm):
-    comment = forms.CharField(
-        label=_("What must be changed"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    comment = long_text(label=_("What must be changed"), max_length=2000, rows=3)
 
 
 class ReturnForm(PortalForm):
-    reason = forms.CharField(
+    reason = long_text(
         label=_("Why the appeal is outside the agency's competence"),
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        rows=3,
     )
 
 
 class ContributionForm(PortalForm):
-    text = forms.CharField(
-        label=_("Input for the lead agency"),
-        max_length=10_000,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
+    text = long_text(label=_("Input for the lead agency"), max_length=10_000, rows=5)
 
 
 # --- Citizen: rating an answer, asking for a re-review -------------------------------
@@ -776,18 +769,15 @@ class RatingForm(PortalForm):
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(
-        label=_("Comment (optional)"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    comment = long_text(
+        label=_("Comment (optional)"), required=False, max_length=2000, rows=3
     )
 
 
 class ReReviewForm(PortalForm):
-    reason = forms.CharField(
+    reason = long_text(
         label=_("Why the answer does not satisfy you"),
         min_length=10,
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        rows=4,
     )

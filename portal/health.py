@@ -1,4 +1,5 @@
-"""Readiness checks: the database, the broker, the Celery workers and free disk space.
+"""Readiness checks: the database, the broker, the Celery workers, free disk space and
+the files' storage (the bucket, with object storage on).
 
 Each check returns None when fine, else the reason in plain words (English: it is read
 by the people who run the portal, on the operations page). The reasons name hosts,
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from . import filestore
 from .models import WorkerHeartbeat
 
 
@@ -84,12 +86,20 @@ def check_disk() -> str | None:
     return None
 
 
+def check_storage() -> str | None:
+    """The files' storage answers: the bucket exists and the keys may use it (a
+    missing bucket, wrong keys, an unreachable endpoint each say so), or MEDIA_ROOT is
+    writable."""
+    return filestore.check()
+
+
 CHECKS: dict[str, Callable[[], str | None]] = {
     "database": check_database,
     "broker": check_broker,
     "redis": check_redis,
     "workers": check_workers,
     "disk": check_disk,
+    "storage": check_storage,
 }
 
 

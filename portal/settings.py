@@ -108,6 +108,53 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if USING_POSTGRES:
     # Trigram and full-text lookups; the SQLite demo does without them.
     INSTALLED_APPS.append("django.contrib.postgres")
+# A streaming replica of the primary for the heavy reads (reports, statistics, figures,
+# API lists, journal exports: portal.replica), used while it lags at most
+# REPLICA_MAX_LAG_SECONDS (health checked every REPLICA_HEALTH_SECONDS per process);
+# without DATABASE_REPLICA_URL every read goes to DATABASE_URL. Same options as
+# default, so it stays before the pooling settings below, which apply to both.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=30.0)
+REPLICA_HEALTH_SECONDS = env.float("REPLICA_HEALTH_SECONDS", default=5.0)
+if DATABASE_REPLICA_URL:
+    _replica = environ.Env.db_url_config(DATABASE_REPLICA_URL)
+    if not (USING_POSTGRES and _replica["ENGINE"] == DATABASES["default"]["ENGINE"]):
+        raise environ.ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs PostgreSQL for both DATABASE_URL and itself"
+        )
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **_replica,
+        # A replica that does not answer must not hold a page for long: it is
+        # skipped and the primary answers.
+        "OPTIONS": {
+            "connect_timeout": 3,
+            **DATABASES["default"].get("OPTIONS", {}),
+            **_replica.get("OPTIONS", {}),
+        },
+        # The test run has no replica: the alias reads the test database.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+# Connection pooling: DATABASE_POOLER=pgbouncer when DATABASE_URL (and a replica's URL)
+# point at PgBouncer in transaction mode, where each transaction may run on another
+# server connection, so nothing may outlive a transaction (README "Connection pooling").
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise environ.ImproperlyConfigured("DATABASE_POOLER must be empty or 'pgbouncer'")
+if DATABASE_POOLER and not USING_POSTGRES:
+    raise environ.ImproperlyConfigured("DATABASE_POOLER=pgbouncer needs PostgreSQL")
+for _pooled in DATABASES.values() if DATABASE_POOLER else ():
+    if _pooled["ENGINE"].endswith("postgresql"):
+        # .iterator() outside a transaction DECLAREs a cursor WITH HOLD on one server
+        # connection; its next FETCH may reach another one ("cursor does not exist").
+        _pooled["DISABLE_SERVER_SIDE_CURSORS"] = True
+        # A statement psycopg PREPAREs on one server connection would be EXECUTEd on
+        # another: PgBouncer 1.18 does not carry them over. (Django's default already;
+        # written out so that no OPTIONS in a URL turns it back on.)
+        _pooled.setdefault("OPTIONS", {})["prepare_threshold"] = None
+        # CONN_MAX_AGE stays as above: an idle client connection to PgBouncer holds no
+        # server connection, so keeping it saves a connect per request and costs none.
 
 # --- Redis, Celery, cache -------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -245,8 +292,19 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # download goes through a permission-checked view.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
+# Object storage (README, "Files in object storage"): with STORAGE_URL
+# (s3://KEY:SECRET@BUCKET?endpoint_url=...&region=...&sse=AES256) or S3_BUCKET and the
+# other S3_* variables set, files live in that S3-compatible bucket (MinIO, Ceph RGW,
+# a cloud's), private, read back only through the portal; else under MEDIA_ROOT.
+STORAGE_URL = env.str("STORAGE_URL", default="")
+if STORAGE_URL or env.str("S3_BUCKET", default=""):
+    from portal.filestore import S3_BACKEND, s3_options
+
+    _files = {"BACKEND": S3_BACKEND, "OPTIONS": s3_options(STORAGE_URL, env.ENVIRON)}
+else:
+    _files = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _files,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -378,7 +436,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Readiness (/readyz): which checks decide it, how old the newest worker heartbeat may
 # be (the heartbeat task runs every 60 s), and the free space uploads need.
 READINESS_CHECKS = env.list(
-    "READINESS_CHECKS", default=["database", "broker", "redis", "workers", "disk"]
+    "READINESS_CHECKS",
+    default=["database", "broker", "redis", "workers", "disk", "storage"],
 )
 READINESS_HEARTBEAT_MAX_AGE = env.int("READINESS_HEARTBEAT_MAX_AGE", default=180)
 READINESS_MIN_FREE_DISK_MB = env.int("READINESS_MIN_FREE_DISK_MB", default=1024)
@@ -407,7 +466,8 @@ BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 
 # Uploads: a scanner (dotted path of a class with scan(stream) -> signature or None).
 # With CLAMD_HOST or CLAMD_SOCKET set, ClamAV's daemon scans every file; refused files
-# go to QUARANTINE_DIR, which is outside MEDIA_ROOT and never served.
+# go to QUARANTINE_DIR, which is outside MEDIA_ROOT and never served (or, with object
+# storage, under QUARANTINE_PREFIX in the bucket).
 CLAMD_HOST = env.str("CLAMD_HOST", default="")
 CLAMD_PORT = env.int("CLAMD_PORT", default=3310)
 CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
@@ -421,6 +481,9 @@ UPLOAD_SCANNER = env.str(
     ),
 )
 QUARANTINE_DIR = Path(env.str("QUARANTINE_DIR", default=str(VAR_DIR / "quarantine")))
+# With object storage, refused files go under this prefix of the bucket instead (never
+# served, left out of backups; give it its own lifecycle rule).
+QUARANTINE_PREFIX = env.str("QUARANTINE_PREFIX", default="quarantine/")
 
 PORTAL_NAME = _("Citizens' appeals portal")
 # How long after an answer the citizen may ask for a re-review (calendar days).

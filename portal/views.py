@@ -25,7 +25,7 @@ from django_prometheus.exports import ExportToDjangoView
 
 from appeals.models import Notification
 
-from . import health, metrics
+from . import health, metrics, replica
 from .context_processors import A11Y_COOKIE, a11y_modes
 from .logging import current_request_id
 from .models import WorkerHeartbeat
@@ -96,6 +96,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     body = {
         "status": "ready" if ready else "not ready",
         "checks": {name: {"ok": reason is None} for name, reason in results.items()},
+        # Information only: without a replica, heavy reads go to the primary.
+        "replica": replica.status(),
     }
     return JsonResponse(body, status=200 if ready else 503)
 

@@ -28,6 +28,7 @@ from appeals.models import (
 from appeals.oversight import figures as dashboard
 from portal.numbers import one_decimal, share
 from portal.periods import previous_period
+from portal.replica import heavy_reads
 from reports import rollup
 from reports.models import IntakeCount
 from reports.narrative import narrative
@@ -48,6 +49,7 @@ def _counted_appeals():
     return Appeal.objects.exclude(status=Status.SUBMITTED)
 
 
+@heavy_reads()
 def intake_by_channel(*, start: dt.date, end: dt.date) -> dict:
     """Appeals received from start to end (both days included), by channel.
 
@@ -140,6 +142,7 @@ def _channel_figures(counts: dict[tuple[str, str], int]) -> dict:
     }
 
 
+@heavy_reads()
 def intake_years(*, today: dt.date) -> list[int]:
     """Years that have counted appeals, and the current one, newest first."""
     years = {day.year for day in _counted_appeals().dates("received_on", "year")}
@@ -183,6 +186,7 @@ class OpenStatistics:
         return self.end != dt.date(self.year, 12, 31)
 
 
+@heavy_reads()
 def open_statistics(*, year: int, today: dt.date) -> OpenStatistics:
     """The public page's figures: a year (up to today if it is the current one)
     beside the same days of the year before."""
@@ -534,6 +538,7 @@ def _block(*, period: Period, agency_ids: list[int] | None, today: dt.date) -> B
     )
 
 
+@heavy_reads()
 def build_intake_report(
     *,
     period: Period,
@@ -597,6 +602,7 @@ class AgencyRecord:
     ratings: int
 
 
+@heavy_reads()
 def agency_records(*, year: int, today: dt.date) -> list[AgencyRecord]:
     """Timeliness, ratings and re-reviews of every body that answered or holds appeals,
     for the open-statistics page, so citizens can compare bodies (computed in SQL by

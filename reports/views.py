@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from agencies.models import Membership
 from appeals.register import permissions
+from portal import filestore
 from portal.periods import parse_period, period_title
 
 from . import archive, forms, selectors
@@ -150,7 +151,7 @@ def archived_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
         ArchivedReport.objects.select_related("agency"), pk=pk, format=fmt
     )
     response = FileResponse(
-        record.file.open("rb"),
+        filestore.open_or_404(record.file, what=f"archived report {record.pk}"),
         as_attachment=True,
         filename=archive.download_name(record),
         content_type=CONTENT_TYPES[record.format],

@@ -38,6 +38,7 @@ from appeals.notifications.callbacks import client_appeals_q
 from appeals.notifications.payloads import answer_data, appeal_data
 from portal import ratelimit
 from portal.pagination import keyset_page
+from portal.replica import heavy_reads
 
 # An API filing's submission key is keyed with the server's secret: no one can
 # compute it from a client and an Idempotency-Key, so the web form (whose key the
@@ -402,6 +403,7 @@ class AppealsView(ApiView):
         parameters=[s.ListQuery],
         responses={200: s.AppealPageOut, **ERRORS},
     )
+    @heavy_reads()  # a page of a list, read on the replica when there is one
     def get(self, request):
         query = s.ListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -4,14 +4,17 @@ per form, the access code (issued anew when an API client retries).
 
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Topic
 from appeals.intake import uploads
@@ -27,6 +30,8 @@ from appeals.models import (
 from appeals.notifications import outbox as notifications
 from appeals.register import codes, matching, state, storage
 from portal.prepared import PreparedQuery
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,19 @@ def stage_upload(*, submission_key: uuid.UUID, upload) -> StagedUpload:
         size=checked.size,
         sha256=digest.hexdigest(),
     )
-    item.file.save(uploads.storage_name(checked.extension), upload, save=False)
+    try:
+        item.file.save(uploads.storage_name(checked.extension), upload, save=False)
+    except Exception as exc:
+        # The storage is down (bucket missing, keys refused, endpoint unreachable, disk
+        # full): nothing was kept, the form comes back with its text to try again.
+        logger.exception("staging an upload failed: %s", type(exc).__name__)
+        raise ValidationError(
+            _(
+                "We could not store the file %(name)s just now. Your text is kept: "
+                "please choose the file again and send the form in a few minutes."
+            )
+            % {"name": checked.name}
+        ) from exc
     try:
         with transaction.atomic():
             item.save()

@@ -1,5 +1,6 @@
 """Virus scanning of uploads: a pluggable scanner (settings.UPLOAD_SCANNER) and the
-quarantine where refused files are kept, outside the uploaded files' storage.
+quarantine where refused files are kept, outside the uploaded files' folder (or under
+their own prefix of the bucket, with object storage).
 
 ClamdScanner speaks clamd's INSTREAM protocol itself (a few lines; the PyPI clients are
 unmaintained): "zINSTREAM\\0", then chunks each prefixed with its length as 4 bytes
@@ -19,8 +20,11 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from django.conf import settings
+from django.core.files.base import ContentFile, File
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from portal import filestore
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +130,7 @@ def get_scanner() -> Scanner:
 @dataclass(frozen=True)
 class Quarantined:
     id: str
-    path: Path
+    location: str  # a path under QUARANTINE_DIR, or an object name in the bucket
     sha256: str
     size: int
 
@@ -134,21 +138,17 @@ class Quarantined:
 def quarantine(
     stream: BinaryIO, *, original_name: str, signature: str, scanner: str
 ) -> Quarantined:
-    """Keep a refused file under QUARANTINE_DIR (never served, outside MEDIA_ROOT)
-    with a JSON record beside it, for the security officer to examine or delete."""
-    folder = Path(settings.QUARANTINE_DIR)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Keep a refused file for the security officer to examine or delete, with a JSON
+    record beside it: under QUARANTINE_DIR (never served, outside MEDIA_ROOT), or,
+    with object storage, under QUARANTINE_PREFIX in the bucket (never served: no row
+    names it, and filestore.open_or_404 refuses the prefix)."""
     item_id = f"{timezone.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
-    path = folder / f"{item_id}.quarantined"
     digest = hashlib.sha256()
     size = 0
     stream.seek(0)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        while chunk := stream.read(CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
+    while chunk := stream.read(CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
     stream.seek(0)
     record = {
         "id": item_id,
@@ -160,10 +160,12 @@ def quarantine(
         # The file's name may itself be personal data: kept here, never in the logs.
         "original_name": original_name,
     }
-    record_path = folder / f"{item_id}.json"
-    fd = os.open(record_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(record, out, ensure_ascii=False, indent=2)
+    data = json.dumps(record, ensure_ascii=False, indent=2).encode()
+    if filestore.is_object_storage():
+        location = _quarantine_in_storage(stream, item_id, data)
+    else:
+        location = _quarantine_on_disk(stream, item_id, data)
+    stream.seek(0)
     logger.warning(
         "upload quarantined: id=%s signature=%s sha256=%s size=%d",
         item_id,
@@ -171,4 +173,30 @@ def quarantine(
         record["sha256"],
         size,
     )
-    return Quarantined(id=item_id, path=path, sha256=record["sha256"], size=size)
+    return Quarantined(
+        id=item_id, location=location, sha256=record["sha256"], size=size
+    )
+
+
+def _quarantine_on_disk(stream: BinaryIO, item_id: str, record: bytes) -> str:
+    folder = Path(settings.QUARANTINE_DIR)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{item_id}.quarantined"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := stream.read(CHUNK_SIZE):
+            out.write(chunk)
+    fd = os.open(
+        folder / f"{item_id}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+    )
+    with os.fdopen(fd, "wb") as out:
+        out.write(record)
+    return str(path)
+
+
+def _quarantine_in_storage(stream: BinaryIO, item_id: str, record: bytes) -> str:
+    storage = filestore.files()
+    prefix = filestore.quarantine_prefix()
+    name = storage.save(f"{prefix}{item_id}.quarantined", File(stream))
+    storage.save(f"{prefix}{item_id}.json", ContentFile(record))
+    return name

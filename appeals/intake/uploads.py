@@ -189,12 +189,16 @@ def scan(upload: UploadedFile, *, name: str) -> None:
     finally:
         upload.seek(0)
     if verdict.infected:
-        scanning.quarantine(
-            upload,
-            original_name=name,
-            signature=verdict.signature,
-            scanner=scanner.name,
-        )
+        try:
+            scanning.quarantine(
+                upload,
+                original_name=name,
+                signature=verdict.signature,
+                scanner=scanner.name,
+            )
+        except Exception:
+            # Refused all the same; only the security officer's copy is missing.
+            logger.exception("quarantine failed (signature %s)", verdict.signature)
         raise ValidationError(
             _("The file %(name)s was refused: our virus check found a threat in it.")
             % {"name": name}

@@ -67,6 +67,7 @@ from appeals.register import permissions
 # against the grain (appeals -> reports): the parser is pure and has no other home yet.
 from portal.numbers import one_decimal, share
 from portal.periods import Period, parse_period, previous_period
+from portal.replica import heavy_reads
 
 Role = Membership.Role
 DASHBOARD_ROLES = (Role.CONTROLLER, Role.HEAD, Role.MANAGER)
@@ -239,6 +240,7 @@ def empty_values(*, with_now: bool = True) -> dict[str, Number]:
     return values
 
 
+@heavy_reads()
 def figures_of_period(
     *,
     period: Period,

@@ -183,7 +183,37 @@ def journal_rows(
     """
     appeals = _journal_queryset(filters)
     streams = [
-        appeals.filter(registering_agency_id=agency_id).iterator(chunk_size=2000)
+        _in_chunks(appeals.filter(registering_agency_id=agency_id))
         for agency_id in journal_agency_ids(user=user, filters=filters)
     ]
     return heapq.merge(*streams, key=_journal_key, reverse=True)
+
+
+JOURNAL_EXPORT_CHUNK = 2000
+
+
+def _in_chunks(appeals: QuerySet[Appeal]) -> Iterator[Appeal]:
+    """The rows of `appeals` (newest first), read JOURNAL_EXPORT_CHUNK at a time, each
+    chunk a short query of its own from the last row's key on (the journal's index).
+
+    Not .iterator(): its server-side cursor outlives the query's transaction, which
+    PgBouncer's transaction mode cannot keep (the next fetch may reach another server
+    connection), and without one (DISABLE_SERVER_SIDE_CURSORS) psycopg would load an
+    agency's whole register into memory before the first row.
+    """
+    after = None
+    while True:
+        chunk = appeals
+        if after is not None:
+            chunk = pagination.seek(
+                appeals,
+                key="received_on",
+                value=after.received_on,
+                last_id=after.pk,
+                descending=True,
+            )
+        rows = list(chunk[:JOURNAL_EXPORT_CHUNK])
+        yield from rows
+        if len(rows) < JOURNAL_EXPORT_CHUNK:
+            return
+        after = rows[-1]

@@ -22,6 +22,7 @@ from appeals.register import permissions
 from portal.numbers import percent
 from portal.pagination import keyset_page
 from portal.periods import Period, parse_period, period_title
+from portal.replica import heavy_reads
 
 # Bars a chart shows: the largest values (and the chosen agency, wherever it ranks).
 CHART_BARS = 10
@@ -382,6 +383,7 @@ def figures(request: HttpRequest) -> HttpResponse:
 @never_cache
 @permissions.role_required(*dashboard.DASHBOARD_ROLES)
 @require_GET
+@heavy_reads()  # reads only: runs again on the primary if the replica fails
 def figure_appeals(request: HttpRequest) -> HttpResponse:
     figure = FIGURES_BY_CODE.get(request.GET.get("figure", ""))
     if figure is None:

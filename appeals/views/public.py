@@ -20,7 +20,7 @@ from appeals.forms import AppealForm, RatingForm, ReReviewForm, TrackForm
 from appeals.intake import filing, queries, uploads
 from appeals.models import Appeal
 from appeals.register import codes, lookups
-from portal import pdf, ratelimit
+from portal import filestore, pdf, ratelimit
 
 RECEIPTS = "appeal_receipts"  # session: tracking number -> access code, for the receipt
 TRACKED = "appeal_tracked"  # session: tracking numbers this visitor has opened
@@ -374,7 +374,7 @@ def answer_letter(request: HttpRequest, tracking_number: str) -> HttpResponse:
 def letter_response(answer) -> FileResponse:
     """An approved answer's letter as a download (citizens' and staff's views)."""
     return FileResponse(
-        answer.letter.open("rb"),
+        filestore.open_or_404(answer.letter, what=f"answer letter {answer.pk}"),
         as_attachment=True,
         filename=f"answer-{answer.appeal.registration_number}.pdf",
         content_type="application/pdf",

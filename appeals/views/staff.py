@@ -24,6 +24,7 @@ from appeals.intake import filing, queries, registration, uploads
 from appeals.models import Answer, Appeal, Attachment, Channel, Status
 from appeals.register import lookups, permissions, state
 from appeals.views.public import RECEIPTS, letter_response
+from portal import filestore
 from portal.ratelimit import client_id
 
 Role = Membership.Role
@@ -294,11 +295,13 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(Attachment.objects.select_related("appeal"), pk=pk)
     if not permissions.can_view_appeal(request.user, item.appeal):
         raise Http404
+    # Opened first: a file gone from the storage is a 404 (and a log line), no access.
+    stored = filestore.open_or_404(item.file, what=f"attachment {item.pk}")
     state.record_personal_data_access(
         appeal=item.appeal, user=request.user, what="attachment", ip=client_id(request)
     )
     response = FileResponse(
-        item.file.open("rb"),
+        stored,
         as_attachment=True,
         # Under the detected type's extension, whatever the sender called it.
         filename=uploads.download_name(

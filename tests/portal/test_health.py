@@ -67,7 +67,14 @@ def test_ready_when_every_check_passes(client, settings, fresh_heartbeat, tmp_pa
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "broker", "redis", "workers", "disk"}
+    assert set(body["checks"]) == {
+        "database",
+        "broker",
+        "redis",
+        "workers",
+        "disk",
+        "storage",
+    }
     assert all(check["ok"] for check in body["checks"].values())
     assert response["Cache-Control"].startswith("max-age=0")
 

@@ -579,3 +579,29 @@ def test_exports_of_several_agencies_are_merged_newest_first(
     expected = [a.registration_number for a in reversed(rows)]
     assert [r[0] for r in _csv_rows(client.get(CSV_URL))[1:]] == expected
     assert [r[0] for r in _xlsx_rows(client.get(XLSX_URL))[1:]] == expected
+
+
+def test_export_reads_in_keyset_chunks_and_loses_no_row_at_their_edges(
+    client, agency_a, agency_b, monkeypatch
+):
+    from appeals.oversight import journal
+
+    monkeypatch.setattr(journal, "JOURNAL_EXPORT_CHUNK", 2)
+    head = _user("head", (agency_a, "head"), (agency_b, "manager"))
+    # Several rows on one day: a chunk's edge falls between rows of the same date.
+    days = [1, 1, 1, 2, 2, 3, 5, 5]
+    rows = [
+        _archival(agency_a if n % 3 else agency_b, D(2026, 3, d))
+        for n, d in enumerate(days)
+    ]
+    login_staff(client, head)
+    with CaptureQueriesContext(connection) as queries:
+        exported = [r[0] for r in _csv_rows(client.get(CSV_URL))[1:]]
+    expected = [
+        a.registration_number
+        for a in sorted(rows, key=lambda a: (a.received_on, a.pk), reverse=True)
+    ]
+    assert exported == expected
+    # Agency A's 5 rows in 3 chunks and B's 3 in 2: no query reads more than a chunk.
+    limited = [q["sql"] for q in queries if "LIMIT 2" in q["sql"]]
+    assert len(limited) == 5, limited
