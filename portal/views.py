@@ -160,5 +160,7 @@ def operations(request: HttpRequest) -> HttpResponse:
         "queues": metrics.queue_lengths(),
         "workers": workers,
         "checks": health.run_checks(settings.READINESS_CHECKS),
+        "replica_configured": replica.configured(),
+        "replica": replica.replica_health(),
     }
     return render(request, "admin/operations.html", context)
