@@ -9,6 +9,8 @@ from django.utils import timezone
 from agencies.models import Agency, Membership, Topic
 from appeals.casework import answering, routing
 from appeals.intake import filing, registration
+from appeals.models import Attachment
+from tests.files import pdf_bytes
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):
@@ -199,4 +201,14 @@ def presidents_letter(clerk, name: str, **extra):
         cover_letter_number="01-123",
         cover_letter_date=timezone.localdate(),
         **extra,
+    )
+
+
+def paper_scan(name: str = "скан.pdf") -> filing.NewAttachment:
+    """A clerk's scan of a paper original: a real one-page PDF."""
+    return filing.NewAttachment(
+        name=name,
+        content_type="application/pdf",
+        content=pdf_bytes(),
+        purpose=Attachment.Purpose.SCAN,
     )

@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from appeals.casework import answering, routing
 from appeals.intake import filing
-from appeals.models import Appeal, Attachment
+from appeals.models import Appeal
 from tests.factories import (
     TopicFactory,
     ministry_of_health,
+    paper_scan,
     presidents_letter,
     staff_member,
 )
-from tests.files import pdf_bytes
 
 ROLES = ("clerk", "controller", "head", "executor", "manager")
 
@@ -61,14 +61,7 @@ def build_world() -> World:
     registered, _ = register("Сыдыков Марат")
     in_work, _ = register(
         "Иванова Мария Петровна",
-        files=[
-            filing.NewAttachment(
-                name="скан.pdf",
-                content_type="application/pdf",
-                content=pdf_bytes(),
-                purpose=Attachment.Purpose.SCAN,
-            )
-        ],
+        files=[paper_scan()],
     )
     answered, answered_code = register("Петров Иван Сергеевич")
     for appeal in (in_work, answered):

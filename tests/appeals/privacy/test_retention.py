@@ -14,10 +14,8 @@ from django.utils import timezone, translation
 
 from agencies.models import Agency
 from appeals.casework import answering, routing
-from appeals.intake import filing
 from appeals.models import (
     Appeal,
-    Attachment,
     Event,
     Notification,
     PersonalDataAccess,
@@ -29,8 +27,12 @@ from appeals.register import lookups, state
 from portal.periods import parse_period
 from reports.render import render_json
 from reports.selectors import build_intake_report
-from tests.factories import AgencyFactory, presidents_letter, staff_member
-from tests.files import pdf_bytes
+from tests.factories import (
+    AgencyFactory,
+    paper_scan,
+    presidents_letter,
+    staff_member,
+)
 from tests.helpers import login_staff
 
 pytestmark = pytest.mark.django_db
@@ -49,18 +51,7 @@ class Office:
     ga: Agency
 
     def register(self, name: str, *, with_scan: bool = False) -> tuple[Appeal, str]:
-        files = (
-            [
-                filing.NewAttachment(
-                    name="скан.pdf",
-                    content_type="application/pdf",
-                    content=pdf_bytes(),
-                    purpose=Attachment.Purpose.SCAN,
-                )
-            ]
-            if with_scan
-            else []
-        )
+        files = [paper_scan()] if with_scan else []
         appeal, code = presidents_letter(
             self.clerk, name, applicant_phone="+996 555 123 456", files=files
         )

@@ -36,6 +36,7 @@ from appeals.urls_staff import urlpatterns as staff_urlpatterns
 from tests.factories import (
     AgencyFactory,
     ministry_of_health,
+    paper_scan,
     presidents_letter,
     staff_member,
 )
@@ -230,14 +231,7 @@ def _build_world() -> World:
 
     in_work, _code = register(
         "Иванова Мария Петровна",
-        files=[
-            filing.NewAttachment(
-                name="скан.pdf",
-                content_type="application/pdf",
-                content=pdf_bytes(),
-                purpose=Attachment.Purpose.SCAN,
-            )
-        ],
+        files=[paper_scan()],
     )
     answered, answered_code = register("Петров Иван Сергеевич")
     answering.save_answer_draft(
