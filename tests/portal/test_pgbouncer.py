@@ -1,0 +1,222 @@
+"""Connection pooling: the portal behind a real PgBouncer in transaction mode, started by
+the test run (tests/engines/pgbouncer.py), with the settings DATABASE_POOLER=pgbouncer
+turns on. The portal's paths run in processes of their own (tests/engines/
+pgbouncer_probe.py) in autocommit, as in production, on a database migrated through
+PgBouncer.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.engines.pgbouncer import pgbouncer  # noqa: F401 - the session fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = ROOT / "tests" / "engines" / "pgbouncer_probe.py"
+
+
+def _run(args: list[str], env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - our own interpreter and scripts
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _server_url(database: str) -> str:
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgres://{user}{password}@{host}:{db.get('PORT') or 5432}/{database}"
+
+
+def _settings_of(env: dict) -> subprocess.CompletedProcess:
+    """What a fresh portal process makes of its DATABASES under `env`."""
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({a: {'cursors': d.get('DISABLE_SERVER_SIDE_CURSORS', False),"
+        " 'options': d.get('OPTIONS', {})} for a, d in s.DATABASES.items()}))"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    return _run(
+        ["-c", code],
+        {**base, "DJANGO_SETTINGS_MODULE": "portal.settings", "DEBUG": "1", **env},
+        timeout=60,
+    )
+
+
+# --- the settings -------------------------------------------------------------------
+
+
+def test_the_pooler_turns_off_server_side_cursors_and_prepared_statements():
+    result = _settings_of(
+        {
+            "DATABASE_URL": "postgres://portal@pgbouncer:6432/portal",
+            "DATABASE_REPLICA_URL": "postgres://portal@pgbouncer:6432/portal_replica",
+            "DATABASE_POOLER": "pgbouncer",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+    databases = json.loads(result.stdout.strip().splitlines()[-1])
+    # The replica's alias goes through the pooler too, and gets the same settings.
+    assert set(databases) == {"default", "replica"}
+    for alias in databases.values():
+        assert alias["cursors"] is True
+        assert alias["options"]["prepare_threshold"] is None
+
+
+def test_without_the_pooler_server_side_cursors_stay_on():
+    result = _settings_of({"DATABASE_URL": "postgres://portal@db:5432/portal"})
+    assert result.returncode == 0, result.stderr
+    databases = json.loads(result.stdout.strip().splitlines()[-1])
+    assert databases["default"]["cursors"] is False
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DATABASE_URL": "postgres://p@db/p", "DATABASE_POOLER": "pgpool"},
+            "DATABASE_POOLER must be empty or 'pgbouncer'",
+        ),
+        (
+            {"DATABASE_URL": "sqlite:///x.sqlite3", "DATABASE_POOLER": "pgbouncer"},
+            "DATABASE_POOLER=pgbouncer needs PostgreSQL",
+        ),
+    ],
+)
+def test_a_pooler_setting_that_cannot_work_stops_the_start(env, message):
+    result = _settings_of(env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+# --- through a real PgBouncer -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def through_pgbouncer(pgbouncer):  # noqa: F811
+    """A fresh database, migrated through PgBouncer; the environment of a portal
+    process that uses it through PgBouncer with the pooler's settings."""
+    import psycopg  # deferred: only these tests talk to the server directly
+
+    database = f"{settings.DATABASES['default']['NAME']}_pgbouncer"[:63]
+    direct = _server_url("postgres")
+    with psycopg.connect(direct, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")},
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": pgbouncer.url(database),
+        "DATABASE_POOLER": "pgbouncer",
+        "PGBOUNCER_PORT": str(pgbouncer.port),
+        "DIRECT_DATABASE_URL": direct,
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        # Twelve look-ups of one appeal from one address: not what the limits are for.
+        "RATE_TRACK_PER_NUMBER": "1000",
+        "RATE_TRACK_PER_CLIENT": "1000",
+    }
+    try:
+        # Migrations too run through PgBouncer: DDL in transactions, and the
+        # non-atomic ones (CREATE INDEX CONCURRENTLY) one statement at a time.
+        migrate = _run(["manage.py", "migrate", "--noinput"], env)
+        assert migrate.returncode == 0, migrate.stderr[-3000:]
+        yield env, database
+    finally:
+        with psycopg.connect(direct, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _transactions(pgbouncer, database: str) -> int:  # noqa: F811
+    stats = [s for s in pgbouncer.admin("SHOW STATS") if s["database"] == database]
+    return int(stats[0]["total_xact_count"]) if stats else 0
+
+
+@pytest.fixture(scope="module")
+def paths(through_pgbouncer, pgbouncer):  # noqa: F811
+    env, database = through_pgbouncer
+    before = _transactions(pgbouncer, database)
+    result = _run([str(PROBE), "paths"], env)
+    assert result.returncode == 0, result.stderr[-5000:]
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    facts["pooled_transactions"] = _transactions(pgbouncer, database) - before
+    return facts
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_the_portal_runs_with_the_pooler_settings_through_pgbouncer(paths, pgbouncer):  # noqa: F811
+    assert paths["settings"] == {
+        "DISABLE_SERVER_SIDE_CURSORS": True,
+        "prepare_threshold": None,
+        "port": pgbouncer.port,
+    }
+    # PgBouncer itself counted the portal's transactions, in transaction mode.
+    assert paths["pooled_transactions"] > 100
+    assert paths["concurrent"]["pool_mode"] == "transaction"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_citizen_files_and_tracks_through_pgbouncer(paths):
+    assert paths["filing"] == {
+        "refused": 400,  # the name was missing: the file stays staged
+        "sent": 302,
+        "attachments": 1,
+        "status_page": 200,  # the prepared status-page queries
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_iterator_reads_and_exports_stream_through_pgbouncer(paths):
+    # The cleanup reads with .iterator() and deletes as it goes.
+    assert paths["purge_stale_uploads"] == {"staged": 1, "removed": 1, "left": 0}
+    # 25 letters in chunks of 10: every row, each chunk a query of its own.
+    assert paths["journal_export"] == {"status": 200, "rows": 25}
+    assert paths["journal_page"] == 200
+    assert paths["reminders"] == 0  # read with .iterator(); nothing due today
+    assert paths["report"] == {"written_total": 25}
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_many_clients_share_the_few_server_connections_of_the_pool(paths, pgbouncer):  # noqa: F811
+    concurrent = paths["concurrent"]
+    assert concurrent["statuses"] == [200]
+    # Twelve client connections open at once, served by at most the pool's two.
+    assert concurrent["bouncer_clients"] >= concurrent["threads"] == 12
+    assert 1 <= concurrent["bouncer_servers"] <= pgbouncer.pool_size
+    assert 1 <= concurrent["server_backends"] <= pgbouncer.pool_size
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.parametrize("pooler", ["", "pgbouncer"])
+def test_iterator_across_transactions_needs_the_pooler_settings(
+    through_pgbouncer, pooler
+):
+    env, _database = through_pgbouncer
+    result = _run([str(PROBE), "held-cursor"], {**env, "DATABASE_POOLER": pooler})
+    assert result.returncode == 0, result.stderr[-5000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    if pooler:
+        assert outcome["ok"], outcome
+        assert outcome["rows"] == outcome["expected_rows"]
+    else:
+        # A server-side cursor WITH HOLD lives on one server connection; with that
+        # one taken by another client, the next FETCH lands where it does not exist.
+        assert not outcome["ok"]
+        assert "InvalidCursorName" in outcome["error"], outcome
+        assert "does not exist" in outcome["error"]
