@@ -7,6 +7,7 @@ PgBouncer.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,61 @@ def test_a_pooler_setting_that_cannot_work_stops_the_start(env, message):
     result = _settings_of(env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+# --- no session-level state in the portal's SQL -----------------------------------
+
+# What outlives a transaction on its server connection: behind PgBouncer in transaction
+# mode it would leak to whichever client gets that connection next, or be missing
+# where the same client's next transaction runs.
+SESSION_STATE = {
+    "SET without LOCAL": re.compile(
+        r"""(?i)(?:^|["'(])\s*SET\s+(?!LOCAL\b|CONSTRAINTS\b|TRANSACTION\b)\w+"""
+        r"""\s*(?:=|\bTO\b)"""
+    ),
+    "RESET": re.compile(r"""(?i)(?:^|["'(])\s*RESET\s+\w+"""),
+    "session advisory lock": re.compile(r"(?i)pg_(?:try_)?advisory_lock\w*\s*\("),
+    "LISTEN": re.compile(r"""(?i)(?:^|["'(])\s*(?:UN)?LISTEN\s+\w+"""),
+    "temporary table": re.compile(
+        r"(?i)CREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE"
+        r"""(?![^;"']*ON\s+COMMIT\s+DROP)"""
+    ),
+    "set_config for the session": re.compile(
+        r"(?i)set_config\([^)]*,\s*(?:false|%s)\s*\)"
+    ),
+    "cursor WITH HOLD": re.compile(r"(?i)WITH\s+HOLD"),
+    "named prepared statement": re.compile(
+        r"""(?i)(?:^|["'(])\s*PREPARE\s+\w+|\bprepare\s*=\s*True"""
+    ),
+}
+
+
+def _session_state(folder: Path) -> list[str]:
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.lstrip().startswith("#"):
+                continue
+            found += [
+                f"{path.relative_to(ROOT)}:{number}: {name}: {line.strip()}"
+                for name, pattern in SESSION_STATE.items()
+                if pattern.search(line)
+            ]
+    return found
+
+
+def test_the_portal_keeps_no_session_level_state_on_its_connections():
+    found = []
+    for package in ("portal", "agencies", "appeals", "reports"):
+        found += _session_state(ROOT / package)
+    assert not found, "\n".join(found)
+
+
+def test_the_scan_finds_the_session_settings_of_bench_which_runs_without_pooler():
+    # bench/ connects to PostgreSQL directly (README: never through PgBouncer).
+    found = _session_state(ROOT / "bench")
+    assert any("SET without LOCAL" in line for line in found), found
+    assert any("temporary table" in line for line in found), found
 
 
 # --- through a real PgBouncer -------------------------------------------------------
@@ -220,3 +276,25 @@ def test_iterator_across_transactions_needs_the_pooler_settings(
         assert not outcome["ok"]
         assert "InvalidCursorName" in outcome["error"], outcome
         assert "does not exist" in outcome["error"]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_session_setting_leaks_to_the_next_client_of_the_server_connection(
+    through_pgbouncer,
+    pgbouncer,  # noqa: F811
+):
+    """Why the scan above matters: one client's SET outlives its transaction on the
+    server connection, and the next client served by that connection inherits it."""
+    import psycopg  # deferred: only these tests talk to PgBouncer directly
+
+    _env, database = through_pgbouncer
+    url = pgbouncer.url(database)
+    with psycopg.connect(url, autocommit=True) as first:
+        first.execute("SET statement_timeout = 1234")
+        backend = first.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(url, autocommit=True) as second:
+        # The same server connection (PgBouncer reuses the last one released).
+        assert second.execute("SELECT pg_backend_pid()").fetchone()[0] == backend
+        assert second.execute("SHOW statement_timeout").fetchone()[0] == "1234ms"
+        second.execute("RESET statement_timeout")
