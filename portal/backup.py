@@ -6,7 +6,9 @@ Archive layout (tar.gz):
     manifest.json
     database/portal.dump       PostgreSQL: pg_dump -Fc (custom format)
     database/portal.sqlite3    SQLite: a copy made with SQLite's backup API
-    media/<path>               every file under MEDIA_ROOT, same relative paths
+    media/<name>               every stored file (MEDIA_ROOT or the bucket, through
+                               Django's storage API), under its storage name; the
+                               bucket's quarantine prefix is left out
 
 The database is dumped first, then the files: files are written before the rows that
 point to them are committed, so every file a dumped row names is in the archive.
@@ -29,8 +31,12 @@ from pathlib import Path, PurePosixPath
 
 import django
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage
 from django.db import connection
 from django.utils import timezone
+
+from . import filestore
 
 FORMAT_VERSION = 1
 CHUNK = 1024 * 1024
@@ -87,18 +93,19 @@ def create_backup(output: Path) -> dict:
             },
             "migrations": _applied_migrations(),
             "counts": _counts(),
+            "files_storage": _describe(filestore.files()),
             "media": [],
         }
         partial = output.with_name(output.name + ".partial")
         with tarfile.open(partial, "w:gz") as archive:
             archive.add(dump, arcname=manifest["database"]["file"])
-            media_root = Path(settings.MEDIA_ROOT)
-            for path in _files_under(media_root):
-                relative = path.relative_to(media_root).as_posix()
-                digest = _add_file(archive, path, f"media/{relative}")
-                manifest["media"].append(
-                    {"path": relative, "sha256": digest, "size": path.stat().st_size}
-                )
+            storage = filestore.files()
+            for name in filestore.walk(storage):
+                added = _add_stored(archive, storage, name)
+                if added is not None:
+                    manifest["media"].append(
+                        {"path": name, "sha256": added[0], "size": added[1]}
+                    )
             data = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
             info = tarfile.TarInfo("manifest.json")
             info.size = len(data)
@@ -162,25 +169,44 @@ def _counts(conn=None) -> dict[str, int]:
     return counts
 
 
-def _files_under(root: Path):
-    if not root.exists():
-        return
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            yield path
+class _Hashing:
+    """A stored file read once: into the archive and through the checksum."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
 
 
-def _add_file(archive: tarfile.TarFile, path: Path, arcname: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-        handle.seek(0)
-        info = archive.gettarinfo(str(path), arcname=arcname)
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
-        archive.addfile(info, handle)
-    return digest.hexdigest()
+def _add_stored(
+    archive: tarfile.TarFile, storage: Storage, name: str
+) -> tuple[str, int] | None:
+    """One stored file into the archive as media/<name>: (sha256, size), or None when
+    it was deleted since the listing (a form's staged file purged meanwhile)."""
+    try:
+        size = storage.size(name)
+        handle = storage.open(name, "rb")
+    except FileNotFoundError:
+        return None
+    with handle:
+        info = tarfile.TarInfo(f"media/{name}")
+        info.size = size
+        info.mode = 0o600
+        info.mtime = int(timezone.now().timestamp())
+        reader = _Hashing(handle)
+        archive.addfile(info, reader)
+    return reader.digest.hexdigest(), size
+
+
+def _describe(storage: Storage) -> str:
+    if filestore.is_object_storage(storage):
+        where = getattr(storage, "endpoint_url", None) or "the default endpoint"
+        return f"bucket {getattr(storage, 'bucket_name', '?')} at {where}"
+    return f"folder {storage.location}"
 
 
 # --- restore ------------------------------------------------------------------------
@@ -195,8 +221,9 @@ def read_manifest(archive_path: Path) -> dict:
 
 
 def restore_backup(archive_path: Path, *, force: bool = False) -> RestoreResult:
-    """Restore the archive into the configured database and MEDIA_ROOT, which must be
-    empty (no tables; no files) unless `force`, which empties them first."""
+    """Restore the archive into the configured database and files' storage (MEDIA_ROOT
+    or the bucket: an archive of either restores into either), which must be empty
+    (no tables; no files) unless `force`, which empties them first."""
     archive_path = Path(archive_path)
     manifest = read_manifest(archive_path)
     if manifest.get("format") != FORMAT_VERSION:
@@ -207,15 +234,15 @@ def restore_backup(archive_path: Path, *, force: bool = False) -> RestoreResult:
             f"the archive holds a {vendor} database; this portal uses "
             f"{connection.vendor}"
         )
-    media_root = Path(settings.MEDIA_ROOT)
+    storage = filestore.files()
     tables = connection.introspection.table_names()
-    existing_files = list(_files_under(media_root))
+    existing_files = list(filestore.walk(storage))
     if (tables or existing_files) and not force:
         what = []
         if tables:
             what.append(f"the database has {len(tables)} tables")
         if existing_files:
-            what.append(f"{media_root} holds {len(existing_files)} files")
+            what.append(f"the {_describe(storage)} holds {len(existing_files)} files")
         raise BackupError(
             "restore needs an empty database and an empty storage, but "
             + " and ".join(what)
@@ -226,8 +253,8 @@ def restore_backup(archive_path: Path, *, force: bool = False) -> RestoreResult:
         dump = _extract_checked(archive_path, manifest, work)
         if force:
             _empty_database(tables)
-            for path in existing_files:
-                path.unlink()
+            for name in existing_files:
+                storage.delete(name)
         if vendor == "postgresql":
             connection.close()
             _run(
@@ -246,7 +273,7 @@ def restore_backup(archive_path: Path, *, force: bool = False) -> RestoreResult:
         else:
             connection.close()
             _sqlite_copy(dump, Path(settings.DATABASES["default"]["NAME"]))
-        files = _restore_media(archive_path, manifest, media_root)
+        files = _restore_media(archive_path, manifest, storage)
     counts = _counts()
     if counts != manifest["counts"]:
         raise BackupError(
@@ -270,28 +297,30 @@ def _extract_checked(archive_path: Path, manifest: dict, work: Path) -> Path:
     return target
 
 
-def _restore_media(archive_path: Path, manifest: dict, media_root: Path) -> int:
+def _restore_media(archive_path: Path, manifest: dict, storage: Storage) -> int:
+    """Each file checked against its checksum before it is stored under its name."""
     expected = {item["path"]: item["sha256"] for item in manifest["media"]}
     restored = 0
-    root = media_root.resolve()
     with tarfile.open(archive_path, "r:gz") as archive:
         for member in archive:
             if not member.name.startswith("media/") or not member.isfile():
                 continue
-            relative = member.name.removeprefix("media/")
-            target = (root / relative).resolve()
-            if root not in target.parents or relative not in expected:
+            name = member.name.removeprefix("media/")
+            parts = PurePosixPath(name).parts
+            if name not in expected or name.startswith("/") or ".." in parts:
                 raise BackupError(f"unexpected file in the archive: {member.name}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
             source = archive.extractfile(member)
-            with open(target, "wb") as out:
+            with tempfile.SpooledTemporaryFile(max_size=CHUNK * 4) as buffer:
+                digest = hashlib.sha256()
                 while chunk := source.read(CHUNK):
                     digest.update(chunk)
-                    out.write(chunk)
-            os.chmod(target, settings.FILE_UPLOAD_PERMISSIONS or 0o640)
-            if digest.hexdigest() != expected[relative]:
-                raise BackupError(f"{relative} does not match its checksum")
+                    buffer.write(chunk)
+                if digest.hexdigest() != expected[name]:
+                    raise BackupError(f"{name} does not match its checksum")
+                buffer.seek(0)
+                stored = storage.save(name, File(buffer, name=name))
+            if stored != name:
+                raise BackupError(f"{name} was stored as {stored}: storage not empty")
             restored += 1
     if restored != len(expected):
         raise BackupError(f"{len(expected) - restored} files missing from the archive")

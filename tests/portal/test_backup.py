@@ -21,9 +21,14 @@ from agencies.models import Agency
 from appeals.casework import answering, routing
 from appeals.intake import filing, registration
 from appeals.models import Answer, Appeal, Attachment, Event
+from tests.engines import s3
 from tests.factories import AgencyFactory, staff_member
 from tests.files import pdf_bytes, png_bytes, upload
 from tests.helpers import ROOT, database_url_for_tests, using_postgres
+
+# The S3 engine's fixtures (tests/engines/s3.py).
+s3_server = s3.s3_server
+object_storage = s3.object_storage
 
 
 def postgres_round_trip(test):
@@ -127,9 +132,17 @@ def restore_database():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _manage(*args: str, database: str, media: str) -> subprocess.CompletedProcess:
+def _manage(
+    *args: str, database: str, media: str, **more_env: str
+) -> subprocess.CompletedProcess:
     url = database_url_for_tests().rsplit("/", 1)[0] + f"/{database}"
-    env = {**os.environ, "DATABASE_URL": url, "MEDIA_ROOT": media, "DEBUG": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "MEDIA_ROOT": media,
+        "DEBUG": "1",
+        **more_env,
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -211,6 +224,64 @@ def test_backup_restores_every_appeal_attachment_and_event(
     )
     assert again.returncode != 0
     assert "empty database" in again.stderr and "--force" in again.stderr
+
+
+@postgres_round_trip
+def test_backup_takes_the_buckets_objects_and_restore_puts_them_in_a_new_bucket(
+    object_storage, s3_server, tmp_path, restore_database
+):
+    """With object storage on, the archive holds the bucket's objects (not its
+    quarantine) and restore writes them into the bucket of the restored portal."""
+    _populate()
+    names = [a.file.name for a in Attachment.objects.all()]
+    names.append(Answer.objects.get(state=Answer.State.APPROVED).letter.name)
+    expected = {
+        name: hashlib.sha256(object_storage.read(name)).hexdigest() for name in names
+    }
+    assert len(expected) == 5 and object_storage.keys() == sorted(expected)
+    object_storage.client.put_object(
+        Bucket=object_storage.name, Key="quarantine/x.quarantined", Body=b"threat"
+    )
+
+    archive = tmp_path / "backup.tar.gz"
+    call_command("backup", output=archive)
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        members = {m.name for m in tar.getmembers() if m.name.startswith("media/")}
+    assert members == {f"media/{name}" for name in expected}
+    assert {item["path"]: item["sha256"] for item in manifest["media"]} == expected
+    assert manifest["files_storage"] == (
+        f"bucket {object_storage.name} at {s3_server.endpoint_url}"
+    )
+
+    new_bucket = f"restored-{uuid.uuid4().hex[:12]}"
+    object_storage.client.create_bucket(Bucket=new_bucket)
+    local = tmp_path / "local-media"
+    result = _manage(
+        "restore",
+        str(archive),
+        database=restore_database,
+        media=str(local),
+        STORAGE_URL=s3_server.storage_url(new_bucket),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5 files" in result.stdout
+    listed = object_storage.client.list_objects_v2(Bucket=new_bucket)["Contents"]
+    restored = {
+        item["Key"]: hashlib.sha256(
+            object_storage.client.get_object(Bucket=new_bucket, Key=item["Key"])[
+                "Body"
+            ].read()
+        ).hexdigest()
+        for item in listed
+    }
+    assert restored == expected
+    assert not local.exists()  # nothing went to the restoring node's disk
+    url = database_url_for_tests().rsplit("/", 1)[0] + f"/{restore_database}"
+    with psycopg.connect(url) as db:
+        rows = db.execute("SELECT file, sha256 FROM appeals_attachment").fetchall()
+    assert len(rows) == 4
+    assert all(expected[name] == sha for name, sha in rows)
 
 
 @postgres_round_trip

@@ -10,7 +10,8 @@ from portal.backup import BackupError, create_backup, default_archive_name
 class Command(BaseCommand):
     help = (
         "Write one tar.gz archive with a dump of the database (pg_dump -Fc, or a copy of "
-        "the SQLite file), every file under MEDIA_ROOT and a manifest (versions, applied "
+        "the SQLite file), every stored file (MEDIA_ROOT, or the bucket of STORAGE_URL "
+        "without its quarantine prefix) and a manifest (versions, applied "
         "migrations, row counts, checksums). Default: BACKUP_DIR/portal-<time>.tar.gz. "
         "The archive holds personal data: it is written readable by its owner only."
     )

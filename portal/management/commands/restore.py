@@ -10,7 +10,8 @@ from portal.backup import BackupError, restore_backup
 class Command(BaseCommand):
     help = (
         "Restore an archive made by `manage.py backup` into the database of "
-        "DATABASE_URL and into MEDIA_ROOT. Both must be empty (a new database with no "
+        "DATABASE_URL and into the files' storage (MEDIA_ROOT, or the bucket of "
+        "STORAGE_URL). Both must be empty (a new database with no "
         "tables, no files) unless --force, which first DROPS every table and deletes "
         "every file there. Checksums and row counts are checked. If the archive comes "
         "from an older version, run `manage.py migrate` afterwards."
