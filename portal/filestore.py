@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
@@ -179,6 +180,24 @@ def check() -> str | None:
     except Exception as exc:
         return f"bucket {bucket!r} at {where}: {_s3_reason(exc)}"
     return None
+
+
+@checks.register("storage", deploy=True)
+def check_bucket(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`manage.py check --deploy`: the bucket answers (a missing bucket, wrong keys
+    or an unreachable endpoint stop a deployment with the reason)."""
+    if not is_object_storage():
+        return []
+    reason = check()
+    if reason is None:
+        return []
+    return [
+        checks.Error(
+            f"the files' storage is not ready: {reason}",
+            hint="Check STORAGE_URL / S3_* (README, 'Files in object storage').",
+            id="portal.E101",
+        )
+    ]
 
 
 def _s3_reason(exc: Exception) -> str:

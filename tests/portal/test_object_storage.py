@@ -10,6 +10,8 @@ import logging
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage, storages
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from agencies.models import Topic
 from appeals.intake.scanning import Verdict
@@ -216,6 +218,14 @@ def test_readiness_fails_with_the_reason_when_the_bucket_is_missing(
     response = client.get("/readyz?check=storage")
     assert response.status_code == 503
     assert response.json()["checks"] == {"storage": {"ok": False}}
+
+
+def test_check_deploy_stops_on_a_missing_bucket_with_the_reason(settings, s3_server):
+    settings.STORAGES = storages_with(settings, s3_server.storage_url("no-such-bucket"))
+    with pytest.raises(SystemCheckError, match="no such bucket"):
+        call_command("check", "--deploy", "--tag", "storage")
+    settings.STORAGES = storages_with(settings, s3_server.storage_url(s3_server.bucket))
+    call_command("check", "--deploy", "--tag", "storage")
 
 
 def test_readiness_fails_with_the_reason_when_the_keys_are_wrong(
