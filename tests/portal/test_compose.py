@@ -23,6 +23,7 @@ yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read docker-compo
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+SCALE_FILE = ROOT / "docker-compose.scale.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -213,14 +214,16 @@ def test_images_and_redis_durability(services):
 
 
 def test_env_example_lists_every_variable_compose_reads(compose_text):
-    variables = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)", compose_text))
+    # Both files: the plain stack and the production topology's override.
+    text = compose_text + SCALE_FILE.read_text(encoding="utf-8")
+    variables = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
     example = ENV_EXAMPLE.read_text(encoding="utf-8")
     listed = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=", example, re.MULTILINE))
     assert variables <= listed, f"missing from .env.example: {variables - listed}"
-    assert listed <= variables, f"not used by docker-compose.yml: {listed - variables}"
+    assert listed <= variables, f"used by no compose file: {listed - variables}"
     # Secrets are listed empty: the example never carries a usable secret.
-    assert re.search(r"^SECRET_KEY=$", example, re.MULTILINE)
-    assert re.search(r"^POSTGRES_PASSWORD=$", example, re.MULTILINE)
+    for secret in ("SECRET_KEY", "POSTGRES_PASSWORD", *SCALE_SECRETS):
+        assert re.search(rf"^{secret}=$", example, re.MULTILINE), secret
 
 
 def test_app_environment_is_read_by_settings(services):
@@ -401,7 +404,9 @@ def _compose_cli() -> list | None:
     return None
 
 
-def _compose_config(cli, env_file: Path, *args) -> subprocess.CompletedProcess:
+def _compose_config(
+    cli, env_file: Path, *args, files: tuple[Path, ...] = (COMPOSE_FILE,)
+) -> subprocess.CompletedProcess:
     # The caller's shell must not change what is checked: drop the stack's variables
     # (compose prefers them to the env file) and COMPOSE_* options.
     example = ENV_EXAMPLE.read_text(encoding="utf-8")
@@ -416,8 +421,7 @@ def _compose_config(cli, env_file: Path, *args) -> subprocess.CompletedProcess:
             *cli,
             "--project-directory",
             str(ROOT),
-            "-f",
-            str(COMPOSE_FILE),
+            *(option for path in files for option in ("-f", str(path))),
             "--env-file",
             str(env_file),
             "config",
@@ -475,3 +479,337 @@ def test_docker_compose_config_refuses_to_run_without_the_secrets(tmp_path):
     _skip_if_no_engine(result)
     assert _failed(result)
     assert "required variable SECRET_KEY" in result.stderr
+
+
+# --- docker-compose.scale.yml: the production topology ----------------------------------
+
+SCALE_SECRETS = ("REPLICATION_PASSWORD", "MINIO_ROOT_PASSWORD", "STORAGE_SECRET_KEY")
+SCALE_NEW_SERVICES = {
+    "migrate",
+    "proxy",
+    "pgbouncer",
+    "postgres-replica",
+    "minio",
+    "minio-init",
+}
+LONG_RUNNING = ("proxy", "pgbouncer", "postgres-replica", "minio")
+ONE_OFF = ("migrate", "minio-init")
+NGINX_CONF = ROOT / "docker" / "nginx" / "portal.conf"
+PRIMARY_INIT = ROOT / "docker" / "postgres" / "primary-replication.sh"
+REPLICA_ENTRYPOINT = ROOT / "docker" / "postgres" / "replica-entrypoint.sh"
+MINIO_INIT = ROOT / "docker" / "minio" / "init.sh"
+SCALE_DUMMIES = {**DUMMY_SECRETS, **dict.fromkeys(SCALE_SECRETS, "x")}
+
+
+class _Reset:
+    """Compose's `!reset` tag: the merged service drops the base file's value."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    pass
+
+
+_ComposeLoader.add_constructor(
+    "!reset",
+    lambda loader, node: _Reset(
+        loader.construct_sequence(node)
+        if isinstance(node, yaml.SequenceNode)
+        else loader.construct_scalar(node)
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def scale_text() -> str:
+    return SCALE_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def scale(scale_text) -> dict:
+    return yaml.load(scale_text, Loader=_ComposeLoader)  # noqa: S506 - SafeLoader's
+
+
+@pytest.fixture(scope="module")
+def scale_services(scale) -> dict:
+    return scale["services"]
+
+
+def _interpolated(value: str) -> str:
+    """A compose value with every ${VAR:-default} as its default and ${VAR:?...}
+    as "x" (what the dummy .env of the config tests gives)."""
+    value = re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}", r"\1", value)
+    return re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]*\}", "x", value)
+
+
+def test_scale_override_adds_the_production_pieces_to_the_plain_stack(scale_services):
+    # Redis is the plain stack's, untouched; web, worker, beat and postgres change.
+    assert set(scale_services) == {*APP_SERVICES, "postgres"} | SCALE_NEW_SERVICES
+    assert "version" not in yaml.load(
+        SCALE_FILE.read_text(encoding="utf-8"),
+        Loader=_ComposeLoader,  # noqa: S506 - SafeLoader's
+    )
+
+
+def test_scale_runs_two_web_replicas_a_worker_and_exactly_one_beat(scale_services):
+    assert scale_services["web"]["deploy"]["replicas"] == 2
+    assert scale_services["worker"]["deploy"]["replicas"] >= 1
+    assert scale_services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_scale_web_publishes_no_port_and_no_node_keeps_files(scale_services):
+    web = scale_services["web"]
+    # Two replicas cannot bind one host port: the proxy publishes it instead.
+    assert isinstance(web["ports"], _Reset) and web["ports"].value == []
+    assert scale_services["proxy"]["ports"] == ["127.0.0.1:${WEB_PORT:-8000}:80"]
+    # The media volume is gone: files are in the bucket.
+    for name in ("web", "worker"):
+        volumes = scale_services[name]["volumes"]
+        assert isinstance(volumes, _Reset) and volumes.value == [], name
+
+
+def test_scale_app_services_share_one_environment(scale_services):
+    envs = [_environment(scale_services[name]) for name in APP_SERVICES]
+    assert envs[0] == envs[1] == envs[2]
+    keys = set(envs[0])
+    assert {
+        "DATABASE_URL",
+        "DATABASE_POOLER",
+        "DATABASE_REPLICA_URL",
+        "REPLICA_MAX_LAG_SECONDS",
+        "STORAGE_URL",
+    } <= keys
+    text = SETTINGS.read_text(encoding="utf-8")
+    unread = sorted(key for key in keys if f'"{key}"' not in text)
+    assert not unread, (
+        f"docker-compose.scale.yml sets what settings never read: {unread}"
+    )
+
+
+def test_scale_database_goes_through_pgbouncer_and_heavy_reads_to_the_replica(
+    scale_services,
+):
+    from urllib.parse import urlsplit
+
+    env = _environment(scale_services["web"])
+    primary = urlsplit(_interpolated(env["DATABASE_URL"]))
+    assert (primary.hostname, primary.port) == ("pgbouncer", 6432)
+    assert env["DATABASE_POOLER"] == "pgbouncer"
+    replica = urlsplit(_interpolated(env["DATABASE_REPLICA_URL"]))
+    assert (replica.hostname, replica.port) == ("postgres-replica", 5432)
+    assert replica.path == primary.path == "/portal"
+    # PgBouncer listens where DATABASE_URL points, pools in transaction mode, and
+    # logs into the primary as the portal's user.
+    bouncer = _environment(scale_services["pgbouncer"])
+    assert bouncer["POOL_MODE"] == "transaction"
+    assert str(bouncer["LISTEN_PORT"]) == "6432"
+    assert bouncer["DB_HOST"] == "postgres"
+    assert _interpolated(bouncer["DB_NAME"]) == "portal"
+    assert _interpolated(bouncer["DB_USER"]) == primary.username
+    assert _interpolated(bouncer["DB_PASSWORD"]) == primary.password
+    assert bouncer["AUTH_TYPE"] == "scram-sha-256"
+    assert "extra_float_digits" in bouncer["IGNORE_STARTUP_PARAMETERS"]
+    # The migrations run once, on the primary itself.
+    migrate = _environment(scale_services["migrate"])
+    direct = urlsplit(_interpolated(migrate["DATABASE_URL"]))
+    assert (direct.hostname, direct.port) == ("postgres", 5432)
+    assert "DATABASE_POOLER" not in migrate
+    assert scale_services["migrate"]["command"] == [
+        "python",
+        "manage.py",
+        "migrate",
+        "--noinput",
+    ]
+
+
+def test_scale_files_go_to_the_bucket_minio_init_makes(scale_services):
+    env = _environment(scale_services["web"])
+    url = env["STORAGE_URL"]
+    init = _environment(scale_services["minio-init"])
+    # The URL carries the same bucket and key minio-init creates.
+    assert f"@{init['STORAGE_BUCKET']}?" in url
+    assert url.startswith(
+        f"s3://{init['STORAGE_ACCESS_KEY']}:{init['STORAGE_SECRET_KEY']}@"
+    )
+    assert "endpoint_url=http://minio:9000" in url
+    # ... and the portal's own parser of STORAGE_URL takes it.
+    filestore = pytest.importorskip("portal.filestore")
+    options = filestore.s3_options(_interpolated(url), {})
+    assert options["bucket_name"] == "portal-files"
+    assert options["endpoint_url"] == "http://minio:9000"
+    assert (options["access_key"], options["secret_key"]) == ("portal", "x")
+
+
+def test_scale_services_wait_for_what_they_need(scale_services):
+    for name in APP_SERVICES:
+        depends = scale_services[name]["depends_on"]
+        assert depends == {
+            "migrate": {"condition": "service_completed_successfully"},
+            "pgbouncer": {"condition": "service_healthy"},
+            "minio-init": {"condition": "service_completed_successfully"},
+        }, name
+    assert scale_services["proxy"]["depends_on"] == {
+        "web": {"condition": "service_healthy"}
+    }
+    for name in ("migrate", "pgbouncer", "postgres-replica"):
+        assert scale_services[name]["depends_on"] == {
+            "postgres": {"condition": "service_healthy"}
+        }, name
+    assert scale_services["minio-init"]["depends_on"] == {
+        "minio": {"condition": "service_healthy"}
+    }
+
+
+def test_scale_long_running_services_are_checked_and_restarted(scale_services):
+    for name in LONG_RUNNING:
+        service = scale_services[name]
+        assert service.get("restart") == "unless-stopped", name
+        test = _healthcheck_test(service)
+        assert test[0] in ("CMD", "CMD-SHELL") and len(test) > 1, name
+    for name in ONE_OFF:
+        assert scale_services[name]["restart"] == "no", name
+
+
+def test_scale_secrets_are_required_and_everything_else_has_a_default(scale_text):
+    plain = re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}", scale_text)
+    assert not plain, f"interpolated without :? or :- : {plain}"
+    required = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*):\?", scale_text))
+    assert required == {"SECRET_KEY", "POSTGRES_PASSWORD", *SCALE_SECRETS}
+
+
+@pytest.mark.parametrize("script", [PRIMARY_INIT, REPLICA_ENTRYPOINT, MINIO_INIT])
+def test_scale_scripts_are_executable_posix_shell(script):
+    assert os.access(script, os.X_OK), f"{script.name} must be executable"
+    text = script.read_text(encoding="utf-8")
+    assert "\r" not in text and text.startswith("#!/bin/sh\n")
+    assert "set -eu" in text
+    if shutil.which("sh"):
+        result = subprocess.run(
+            ["sh", "-n", str(script)], capture_output=True, text=True, timeout=30
+        )
+        assert result.returncode == 0, result.stderr
+
+
+def test_scale_replica_is_a_pg_basebackup_clone_of_the_primary(scale_services):
+    replica = scale_services["postgres-replica"]
+    assert replica["image"] == "postgres:15"  # the primary's major version
+    assert replica["user"] == "postgres"
+    mounted = dict(reversed(volume.split(":")[:2]) for volume in replica["volumes"])
+    assert (
+        mounted[replica["entrypoint"][0]] == "./docker/postgres/replica-entrypoint.sh"
+    )
+    script = REPLICA_ENTRYPOINT.read_text(encoding="utf-8")
+    assert re.search(r"pg_basebackup -h \"\$PRIMARY_HOST\".* -U replicator", script)
+    assert " -R -X stream" in script
+    assert 'exec postgres -D "$PGDATA"' in script
+    # The primary makes the role on first initialisation and lets it stream.
+    primary = scale_services["postgres"]
+    assert (
+        "./docker/postgres/primary-replication.sh:"
+        "/docker-entrypoint-initdb.d/10-replication.sh:ro"
+    ) in primary["volumes"]
+    init = PRIMARY_INIT.read_text(encoding="utf-8")
+    assert "CREATE ROLE replicator WITH REPLICATION LOGIN" in init
+    assert "host replication replicator all scram-sha-256" in init
+    for service in (primary, replica):
+        assert "REPLICATION_PASSWORD" in _environment(service)
+
+
+def test_scale_minio_init_makes_a_private_bucket_and_a_key_for_it_only():
+    script = MINIO_INIT.read_text(encoding="utf-8")
+    assert 'mc mb --ignore-existing "local/$bucket"' in script
+    assert 'mc anonymous set none "local/$bucket"' in script
+    assert '"arn:aws:s3:::$bucket/*"' in script
+    assert (
+        'mc admin user add local "$STORAGE_ACCESS_KEY" "$STORAGE_SECRET_KEY"' in script
+    )
+    assert "s3:*" not in script  # only what the portal does with its files
+
+
+def test_scale_proxy_spreads_requests_over_every_web_replica(scale_services):
+    conf = NGINX_CONF.read_text(encoding="utf-8")
+    proxy = scale_services["proxy"]
+    assert (
+        "./docker/nginx/portal.conf:/etc/nginx/conf.d/default.conf:ro"
+        in (proxy["volumes"])
+    )
+    # Docker's DNS asked at run time: every replica, also one that restarted.
+    assert "resolver 127.0.0.11" in conf
+    assert "set $web http://web:8000;" in conf and "proxy_pass $web;" in conf
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
+    assert "proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;" in conf
+    assert re.search(r"location = /metrics \{\s*return 404;", conf)
+    # The proxy's healthcheck asks the location the configuration answers.
+    assert "http://127.0.0.1/proxy-healthz" in _healthcheck_test(proxy)
+    assert "location = /proxy-healthz" in conf
+    # The citizen's form with all its attachments gets through.
+    from appeals.intake.uploads import MAX_TOTAL_SIZE
+
+    body = re.search(r"client_max_body_size (\d+)m;", conf)
+    assert body and int(body[1]) * 1024 * 1024 > MAX_TOTAL_SIZE
+
+
+def test_docker_compose_config_accepts_the_scale_override(tmp_path):
+    cli = _compose_cli()
+    if cli is None:
+        pytest.skip("no Docker Compose v2 CLI (docker compose / docker-compose)")
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in SCALE_DUMMIES.items()))
+    files = (COMPOSE_FILE, SCALE_FILE)
+
+    result = _compose_config(cli, env_file, "-q", files=files)
+    _skip_if_no_engine(result)
+    assert not _failed(result), result.stderr
+
+    result = _compose_config(cli, env_file, "--format", "json", files=files)
+    assert not _failed(result), result.stderr
+    resolved = json.loads(result.stdout)["services"]
+    assert set(resolved) == SERVICES | SCALE_NEW_SERVICES
+    assert resolved["web"]["deploy"]["replicas"] == 2
+    assert resolved["beat"]["deploy"]["replicas"] == 1
+    # !reset took the plain stack's port and media volume away from web and worker.
+    assert not resolved["web"].get("ports")
+    assert not resolved["web"].get("volumes") and not resolved["worker"].get("volumes")
+    for name in APP_SERVICES:
+        env = resolved[name]["environment"]
+        assert env["DATABASE_URL"] == "postgres://portal:x@pgbouncer:6432/portal"
+        assert env["DATABASE_POOLER"] == "pgbouncer"
+        assert env["DATABASE_REPLICA_URL"] == (
+            "postgres://portal:x@postgres-replica:5432/portal"
+        )
+        assert env["STORAGE_URL"] == (
+            "s3://portal:x@portal-files?endpoint_url=http://minio:9000&region=us-east-1"
+        )
+        assert env["TRUSTED_PROXY_COUNT"] == "2"
+        # The plain stack's settings are still there, merged key by key.
+        assert env["SECRET_KEY"] == "x" and env["LOG_FORMAT"] == "json"
+        assert set(resolved[name]["depends_on"]) == {
+            "postgres",
+            "redis",
+            "migrate",
+            "pgbouncer",
+            "minio-init",
+        }
+    targets = {v["target"] for v in resolved["postgres"]["volumes"]}
+    assert targets == {
+        "/var/lib/postgresql/data",
+        "/docker-entrypoint-initdb.d/10-replication.sh",
+    }
+
+
+@pytest.mark.parametrize("secret", SCALE_SECRETS)
+def test_docker_compose_config_refuses_the_scale_override_without_its_secrets(
+    tmp_path, secret
+):
+    cli = _compose_cli()
+    if cli is None:
+        pytest.skip("no Docker Compose v2 CLI (docker compose / docker-compose)")
+    env_file = tmp_path / ".env"
+    values = {k: v for k, v in SCALE_DUMMIES.items() if k != secret}
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    result = _compose_config(cli, env_file, "-q", files=(COMPOSE_FILE, SCALE_FILE))
+    _skip_if_no_engine(result)
+    assert _failed(result)
+    assert f"required variable {secret}" in result.stderr
