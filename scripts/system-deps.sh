@@ -7,8 +7,9 @@ what=${1:-run}
 packages=(gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core)
 if [ "$what" = "test" ]; then
   packages+=(chromium poppler-utils)
-  # PgBouncer: the connection-pooling tests start one in transaction mode.
-  packages+=(pgbouncer)
+  # PgBouncer: the connection-pooling tests start one in transaction mode; nginx
+  # checks the production topology's proxy configuration (nginx -t).
+  packages+=(pgbouncer nginx-light)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -813,3 +813,29 @@ def test_docker_compose_config_refuses_the_scale_override_without_its_secrets(
     _skip_if_no_engine(result)
     assert _failed(result)
     assert f"required variable {secret}" in result.stderr
+
+
+def test_scale_proxy_configuration_is_accepted_by_nginx(tmp_path):
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if nginx is None:
+        pytest.skip("no nginx (Debian's nginx-light: scripts/system-deps.sh test)")
+    # The image's nginx.conf includes conf.d/*.conf inside http {}: the same here.
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\n"
+        f"error_log {tmp_path}/error.log;\n"
+        "events {}\n"
+        "http {\n"
+        "  access_log off;\n"
+        f"  client_body_temp_path {tmp_path}/body;\n"
+        f"  proxy_temp_path {tmp_path}/proxy;\n"
+        f"  include {NGINX_CONF};\n"
+        "}\n"
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
