@@ -7,7 +7,6 @@ disk anything another node needs."""
 import email
 import json
 import os
-import re
 import subprocess
 import sys
 from contextlib import ExitStack, contextmanager
