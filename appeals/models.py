@@ -58,6 +58,23 @@ class Outcome(models.TextChoices):
         "left_without_consideration",
         _("left without consideration"),
     )
+    WITHDRAWN = "withdrawn", _("withdrawn by the citizen")
+
+
+class InadmissibilityGround(models.TextChoices):
+    """The legal grounds on which an appeal may be left without consideration."""
+
+    NO_NAME_OR_ADDRESS = (
+        "no_name_or_address",
+        _("no name or no address for the answer"),
+    )
+    UNREADABLE = "unreadable", _("the text cannot be read")
+    OFFENSIVE = "offensive", _("obscene or insulting language")
+    REPEATED = (
+        "repeated",
+        _("repeats a matter already answered, with no new arguments"),
+    )
+    FOR_A_COURT = "for_a_court", _("the matter is for a court or decided by one")
 
 
 class Language(models.TextChoices):
@@ -132,6 +149,16 @@ class Appeal(TimeStampedModel):
         _("outcome"), max_length=32, choices=Outcome.choices, blank=True
     )
     outcome_reason = models.TextField(_("reason"), blank=True)
+    # Set when the appeal is left without consideration.
+    inadmissibility_ground = models.CharField(
+        _("legal ground"),
+        max_length=32,
+        choices=InadmissibilityGround.choices,
+        blank=True,
+    )
+    # Non-binding hints for the clerk and the controller, computed when the appeal
+    # arrives: [{"code": ..., "detail": ...}]; they never decide anything.
+    flags = models.JSONField(_("flags"), default=list, blank=True, editable=False)
 
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     # The Bishkek calendar day of received_at, stored so reports group by an index.
@@ -163,6 +190,14 @@ class Appeal(TimeStampedModel):
     signatories = models.PositiveIntegerField(_("number of signatories"), default=1)
     consent_at = models.DateTimeField(
         _("consent to processing of personal data"), null=True, blank=True
+    )
+    consent_version = models.ForeignKey(
+        "ConsentVersion",
+        verbose_name=_("consent text accepted"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     addressee = models.ForeignKey(
@@ -429,6 +464,12 @@ class Event(models.Model):
             _("personal data removed under the retention period"),
         )
         ACCESS_CODE_REISSUED = "access_code_reissued", _("access code issued anew")
+        ADDED_BY_CITIZEN = "added_by_citizen", _("information added by the citizen")
+        WITHDRAWN = "withdrawn", _("withdrawn by the citizen")
+        PERSONAL_DATA_ISSUED = (
+            "personal_data_issued",
+            _("personal data issued to the data subject"),
+        )
 
     appeal = models.ForeignKey(
         Appeal,
@@ -489,6 +530,14 @@ class Attachment(TimeStampedModel):
     )
     purpose = models.CharField(
         max_length=16, choices=Purpose.choices, default=Purpose.CITIZEN
+    )
+    # Files the citizen added after filing belong to that addition.
+    addition = models.ForeignKey(
+        "Addition",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
     )
     file = models.FileField(upload_to=attachment_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
@@ -982,3 +1031,118 @@ class InboxCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id} {self.part} {self.due_on}: {self.appeals}"
+
+
+class Addition(models.Model):
+    """What the citizen (or an API client on their behalf) added to an open appeal
+    after filing: a text and files, with their own time; the deadline stays."""
+
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, related_name="additions"
+    )
+    text = models.TextField(_("text"), blank=True)
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+    api_client = models.ForeignKey(
+        "agencies.ApiClient",
+        verbose_name=_("added through"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("addition")
+        verbose_name_plural = _("additions")
+        ordering = ["added_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} @ {self.added_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentVersion(TimeStampedModel):
+    """A version of the consent text a citizen accepts when filing (ky, ru, en). A new
+    version is a new row: what older appeals accepted never changes."""
+
+    text = models.TextField(_("text of the consent"))
+    effective_from = models.DateTimeField(_("effective from"), unique=True)
+
+    class Meta:
+        verbose_name = _("consent version")
+        verbose_name_plural = _("consent versions")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%Y-%m-%d %H:%M}"
+
+
+class ProcessingPolicy(TimeStampedModel):
+    """The published policy on the processing of personal data (ky, ru, en): the
+    privacy page shows the latest one in effect."""
+
+    body = models.TextField(_("text of the policy"))
+    effective_from = models.DateTimeField(_("effective from"), unique=True)
+
+    class Meta:
+        verbose_name = _("processing policy")
+        verbose_name_plural = _("processing policies")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%Y-%m-%d %H:%M}"
+
+
+class FlagWord(models.Model):
+    """A stem of an obscene or insulting word (ky or ru) that flags an appeal for the
+    clerk; never shown to citizens."""
+
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    stem = models.CharField(_("word stem"), max_length=64)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("flag word")
+        verbose_name_plural = _("flag words")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["language", "stem"], name="flag_word_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.stem}"
+
+
+class DataSubjectRequest(TimeStampedModel):
+    """A request on paper to learn what personal data is held (Law No. 58): due seven
+    calendar days after receipt, answered with the same document as the portal's."""
+
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requester_name = models.CharField(_("requester"), max_length=300)
+    requester_contact = models.CharField(_("contact"), max_length=500, blank=True)
+    appeals = models.ManyToManyField(
+        Appeal, verbose_name=_("appeals concerned"), related_name="+"
+    )
+    received_on = models.DateField(_("received on"))
+    due_on = models.DateField(_("due on"))
+    answered_on = models.DateField(_("answered on"), null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("data-subject request")
+        verbose_name_plural = _("data-subject requests")
+        ordering = ["answered_on", "due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.requester_name} ({self.received_on:%Y-%m-%d})"
