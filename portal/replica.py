@@ -289,7 +289,6 @@ def _leave(scope: _Scope | None, exc: BaseException | None) -> None:
         return
     if scope.parent is not None:
         scope.parent.used_replica |= scope.used_replica
-        scope.parent.fell_back |= scope.fell_back
     if isinstance(exc, OperationalError | InterfaceError) and scope.used_replica:
         _replica_failed(exc)
 
@@ -320,8 +319,12 @@ class ReplicaRouter:
         if health is None:
             return DEFAULT
         if not health.usable:
-            if not scope.fell_back:
-                scope.fell_back = True
+            # Once per outermost scope (a report, a page), not per query.
+            outermost = scope
+            while outermost.parent is not None:
+                outermost = outermost.parent
+            if not outermost.fell_back:
+                outermost.fell_back = True
                 FALLBACKS.labels(health.reason).inc()
             return DEFAULT
         scope.used_replica = True
