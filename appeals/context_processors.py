@@ -24,6 +24,7 @@ MENU = [
         {Role.CLERK, Role.CONTROLLER, Role.MANAGER, Role.HEAD},
     ),
     ("reports:manager", _("Reports"), {Role.MANAGER, Role.CONTROLLER, Role.HEAD}),
+    ("staff:data_requests", _("Requests for personal data"), {Role.CLERK}),
 ]
 
 

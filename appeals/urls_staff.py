@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from appeals.accounts import views as auth
-from appeals.views import dashboard, inbox, journal, routing, staff
+from appeals.views import dashboard, data_requests, inbox, journal, routing, staff
 
 app_name = "staff"
 
@@ -29,4 +29,17 @@ urlpatterns = [
     path("figures/appeals/", dashboard.figure_appeals, name="figure_appeals"),
     path("journal/", journal.journal, name="journal"),
     path("journal/export.<str:fmt>", journal.export, name="journal_export"),
+    path("data-requests/", data_requests.register, name="data_requests"),
+    path("data-requests/new/", data_requests.record, name="data_request_new"),
+    path("data-requests/<int:pk>/", data_requests.detail, name="data_request"),
+    path(
+        "data-requests/<int:pk>/answer.pdf",
+        data_requests.document,
+        name="data_request_pdf",
+    ),
+    path(
+        "data-requests/<int:pk>/answered/",
+        data_requests.answered,
+        name="data_request_answered",
+    ),
 ]

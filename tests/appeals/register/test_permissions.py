@@ -31,7 +31,8 @@ from openpyxl import load_workbook
 
 from appeals.casework import answering, routing
 from appeals.intake import filing
-from appeals.models import Appeal, Attachment, Event, Status
+from appeals.models import Appeal, Attachment, DataSubjectRequest, Event, Status
+from appeals.privacy import subject_access
 from appeals.urls_staff import urlpatterns as staff_urlpatterns
 from tests.factories import (
     AgencyFactory,
@@ -53,6 +54,7 @@ HIDDEN = 404
 LOGIN = "login"  # 302 to the staff login page
 HOME = "home"  # 302 to the workspace: the login page of someone already logged in
 CARD = "card"  # 302 to the appeal's card: the queue page of an appeal already handled
+DATA_REQUEST_PAGE = "data_request"  # 302 to the request's page: marked answered
 
 # The columns of EXPECTED, in this order.
 ACTORS = (
@@ -106,10 +108,21 @@ CASES = {
     "staff_answer_letter": Case("staff:answer_letter", "answer"),
     "figures": Case("staff:figures"),
     "figure_appeals": Case("staff:figure_appeals", query="?figure=received"),
+    "data_requests": Case("staff:data_requests"),
+    "data_request_new": Case("staff:data_request_new"),
+    "data_request": Case("staff:data_request", "data_request"),
+    "data_request_pdf": Case("staff:data_request_pdf", "data_request"),
+    "data_request_answered": Case(
+        "staff:data_request_answered", "data_request", method="post"
+    ),
 }
 
 L, H, F = LOGIN, HIDDEN, FORBIDDEN
 JOURNAL = (L, L, OK, F, F, OK, F, OK, OK, OK, OK, F, F)
+# Requests for personal data on paper: the clerks of the agency that recorded them.
+DATA_REQUESTS = (L, L, F, F, F, F, F, OK, F, OK, F, F, F)
+DATA_REQUEST = (L, L, F, F, F, F, F, H, F, OK, F, F, F)
+DATA_REQUEST_ANSWERED = (L, L, F, F, F, F, F, H, F, DATA_REQUEST_PAGE, F, F, F)
 # fmt: off
 EXPECTED = {
     #                       anon cit head_a ex_a col_a head_b ex_b clerk_b ctrl clerk mgr admin none
@@ -150,6 +163,11 @@ EXPECTED = {
     # Figures: controllers, heads (their agency) and managers; lists stay in scope.
     "figures":              (L,  L,  OK,   F,    F,    OK,   F,    F,    OK,   F,    OK,   F,    F),
     "figure_appeals":       (L,  L,  OK,   F,    F,    OK,   F,    F,    OK,   F,    OK,   F,    F),
+    "data_requests":        DATA_REQUESTS,
+    "data_request_new":     DATA_REQUESTS,
+    "data_request":         DATA_REQUEST,
+    "data_request_pdf":     DATA_REQUEST,
+    "data_request_answered": DATA_REQUEST_ANSWERED,
 }
 # fmt: on
 
@@ -171,8 +189,17 @@ LISTED = {
     # but opens none).
     ("figure_appeals", "head_a"): {"in_work", "answered"},
     ("figure_appeals", "controller"): GA_REGISTER,
+    # The register of requests names the appeals concerned (the GA clerk's request).
+    ("data_requests", "clerk"): {"in_work"},
 }
-LIST_CASES = ("inbox", "journal", "journal_csv", "journal_xlsx", "figure_appeals")
+LIST_CASES = (
+    "inbox",
+    "journal",
+    "journal_csv",
+    "journal_xlsx",
+    "figure_appeals",
+    "data_requests",
+)
 
 
 @dataclass
@@ -183,6 +210,7 @@ class World:
     answered_code: str
     submitted: Appeal  # a portal submission waiting for the clerks
     scan: Attachment
+    data_request: DataSubjectRequest  # recorded by the GA clerk about in_work
 
     def target(self, name: str):
         return getattr(self, name)
@@ -252,6 +280,14 @@ def _build_world() -> World:
     ).appeal
     for appeal in (in_work, answered):
         appeal.refresh_from_db()
+    data_request = subject_access.record_request(
+        actor=users["clerk"],
+        agency=in_work.registering_agency,
+        requester_name="Иванова Мария Петровна",
+        requester_contact="",
+        appeals=[in_work],
+        received_on=in_work.received_on,
+    )
     return World(
         users=users,
         in_work=in_work,
@@ -259,6 +295,7 @@ def _build_world() -> World:
         answered_code=answered_code,
         submitted=submitted,
         scan=in_work.attachments.get(),
+        data_request=data_request,
     )
 
 
@@ -350,6 +387,11 @@ def test_permission_matrix(world, case_name, actor, expected):
     elif expected == HOME:
         assert response.status_code == 302
         assert response["Location"] == home_url
+    elif expected == DATA_REQUEST_PAGE:
+        assert response.status_code == 302
+        with translation.override("en"):
+            page = reverse("staff:data_request", args=[world.data_request.pk])
+        assert response["Location"] == page
     elif expected == CARD:
         assert response.status_code == 302
         with translation.override("en"):
@@ -360,7 +402,11 @@ def test_permission_matrix(world, case_name, actor, expected):
     if expected == OK and case_name == "attachment":
         assert body == pdf_bytes()
         assert response["X-Content-Type-Options"] == "nosniff"
-    if expected == OK and case_name in ("answer_letter", "staff_answer_letter"):
+    if expected == OK and case_name in (
+        "answer_letter",
+        "staff_answer_letter",
+        "data_request_pdf",
+    ):
         assert body.startswith(b"%PDF")
     if expected in (FORBIDDEN, HIDDEN):
         # A refusal never carries the applicant's data.
