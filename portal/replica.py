@@ -293,6 +293,17 @@ def _leave(scope: _Scope | None, exc: BaseException | None) -> None:
         _replica_failed(exc)
 
 
+@contextlib.contextmanager
+def on_primary() -> Iterator[None]:
+    """Heavy reads inside run on the primary all the same (bench/replica.py times a
+    report on both; a heavy path that must see a write it has just made)."""
+    token = _scope.set(_Scope(_scope.get(), primary_only=True))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
 def heavy_reads_stream(rows: Iterable[T]) -> Iterator[T]:
     """`rows` read inside heavy_reads(), one step at a time: for a stream that queries
     as it goes, after the view has returned (the journal's CSV export)."""
