@@ -388,18 +388,21 @@ def as_json(document: dict) -> bytes:
 
 
 def opening_groups(items: Sequence[dict]) -> list[dict]:
-    """The openings for reading: one line per day, agency, role and page, with the
-    times of each opening. Every opening stays (its time is listed); a table row per
-    opening would take WeasyPrint seconds per thousand."""
+    """The openings for reading: one paragraph per agency, role and page, listing the
+    days and times of each opening. Every opening stays; a table row per opening took
+    WeasyPrint seconds per thousand."""
     groups: dict[tuple, dict] = {}
     for item in items:
         moment = timezone.localtime(item["at"])
         agency = item["agency"] or {}
-        key = (moment.date(), agency.get("code"), item["role"], item["page"])
+        key = (agency.get("code"), item["role"], item["page"])
         group = groups.get(key)
         if group is None:
-            group = groups[key] = {**item, "day": moment.date(), "times": []}
-        group["times"].append(moment)
+            group = groups[key] = {**item, "count": 0, "days": []}
+        group["count"] += 1
+        if not group["days"] or group["days"][-1]["day"] != moment.date():
+            group["days"].append({"day": moment.date(), "times": []})
+        group["days"][-1]["times"].append(moment)
     return list(groups.values())
 
 
