@@ -5,7 +5,7 @@ autocommit as in production (no test transaction around it).
 
     DATABASE_URL=<PgBouncer's> [DATABASE_POOLER=pgbouncer] PGBOUNCER_PORT=<port> \\
         DIRECT_DATABASE_URL=<the server's> python tests/engines/pgbouncer_probe.py \\
-        paths|held-cursor
+        paths|worker|held-cursor
 
 paths        a citizen files, tracks the appeal (the prepared status-page queries), a
              clerk registers letters and exports the journal (streamed in chunks), the
@@ -13,6 +13,8 @@ paths        a citizen files, tracks the appeal (the prepared status-page querie
              report; then many threads at once, each with its own connection, while
              PgBouncer's console and pg_stat_activity are asked how many client and
              server connections there are.
+worker       citizens file while the tasks go to a real Celery worker (through
+             PgBouncer too): their receipts are sent.
 held-cursor  .iterator() across transactions while another connection holds a server
              connection: without DISABLE_SERVER_SIDE_CURSORS the next FETCH reaches a
              server connection where the cursor does not exist.
@@ -26,6 +28,7 @@ import re
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +49,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from appeals.intake import filing  # noqa: E402
-from appeals.models import Appeal, StagedUpload  # noqa: E402
+from appeals.models import Appeal, Notification, StagedUpload  # noqa: E402
 from appeals.oversight import journal, reminders  # noqa: E402
 from tests.factories import (  # noqa: E402
     TopicFactory,
@@ -60,6 +63,7 @@ from tests.helpers import login_staff  # noqa: E402
 LETTERS = 25
 CHUNK = 10  # the journal export's chunk here: 25 letters are read in 3 chunks
 THREADS = 12
+RECEIPTS = 3
 
 
 def _admin(command: str) -> list[dict]:
@@ -213,6 +217,27 @@ def paths() -> dict:
     return facts
 
 
+def worker() -> dict:
+    """Citizens file with the tasks going to a real Celery worker (started by the test,
+    also through PgBouncer): the receipts it sends are read back as sent."""
+    setup_test_environment()
+    topic = TopicFactory(code="roads")
+    numbers = []
+    for n in range(RECEIPTS):
+        form = filing_form(topic.code, applicant_email=f"pool{n}@example.kg")
+        sent = Client().post("/en/appeal/", form)
+        numbers.append(sent["Location"].rstrip("/").rsplit("/", 1)[-1])
+    notices = Notification.objects.filter(appeal__tracking_number__in=numbers)
+    deadline = time.monotonic() + 60
+    while True:
+        states = list(notices.values_list("state", flat=True))
+        done = len(states) == RECEIPTS and set(states) == {Notification.State.SENT}
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    return {"numbers": numbers, "states": states}
+
+
 def held_cursor() -> dict:
     """Fetch 2 rows with .iterator(), let another connection take the server connection
     the cursor lives on, then fetch the rest."""
@@ -247,5 +272,6 @@ def held_cursor() -> dict:
 
 
 if __name__ == "__main__":
-    scenario = {"paths": paths, "held-cursor": held_cursor}[sys.argv[1]]
+    scenario = {"paths": paths, "worker": worker, "held-cursor": held_cursor}
+    scenario = scenario[sys.argv[1]]
     print(json.dumps(scenario(), default=str))

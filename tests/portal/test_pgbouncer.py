@@ -265,6 +265,45 @@ def test_many_clients_share_the_few_server_connections_of_the_pool(paths, pgboun
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.celery_worker
+def test_a_celery_worker_behind_pgbouncer_sends_the_receipts(
+    through_pgbouncer,
+    pgbouncer,  # noqa: F811
+    tmp_path,
+):
+    from tests.helpers import celery_worker
+
+    env, database = through_pgbouncer
+    mail = tmp_path / "mail"
+    queue = f"pgbouncer-{uuid.uuid4().hex[:12]}"
+    # The worker reaches the database only through PgBouncer. (Celery closes its
+    # connection after each task: to PgBouncer a new one costs no server process.)
+    worker_env = {
+        key: env[key] for key in ("DATABASE_URL", "DATABASE_POOLER", "CACHE_KEY_PREFIX")
+    }
+    assert worker_env["DATABASE_URL"] == pgbouncer.url(database)
+    worker_env |= {
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "EMAIL_URL": f"filemail://{mail}",
+    }
+    with celery_worker(queue=queue, extra_env=worker_env):
+        result = _run(
+            [str(PROBE), "worker"],
+            {
+                **env,
+                "CELERY_TASK_ALWAYS_EAGER": "0",
+                "CELERY_TASK_DEFAULT_QUEUE": queue,
+            },
+        )
+    assert result.returncode == 0, result.stderr[-5000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["states"] == ["sent"] * 3, outcome
+    text = "".join(p.read_text(encoding="utf-8") for p in mail.glob("*.log"))
+    assert all(number in text for number in outcome["numbers"])
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
 @pytest.mark.parametrize("pooler", ["", "pgbouncer"])
 def test_iterator_across_transactions_needs_the_pooler_settings(
     through_pgbouncer, pooler
