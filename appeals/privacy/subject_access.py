@@ -439,12 +439,10 @@ def issue(
     if fmt not in ("pdf", "json"):
         raise ValueError(f"unknown format {fmt!r}")
     with transaction.atomic():
+        appeals = Appeal.objects.only("pk", "language").in_bulk(appeal_ids)
         documents = []
         for appeal_id in appeal_ids:
-            language = Appeal.objects.values_list("language", flat=True).get(
-                pk=appeal_id
-            )
-            with translation.override(language):
+            with translation.override(appeals[appeal_id].language):
                 documents.append(collect(appeal_id=appeal_id))
         if fmt == "pdf":
             content = as_pdf(documents)
@@ -456,7 +454,7 @@ def issue(
             if data_request is not None:
                 data["request_id"] = data_request.pk
             state.record_event(
-                appeal=Appeal(pk=appeal_id),
+                appeal=appeals[appeal_id],
                 type=Event.Type.PERSONAL_DATA_ISSUED,
                 actor=actor,
                 data=data,

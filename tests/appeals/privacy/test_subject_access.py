@@ -8,15 +8,23 @@ import subprocess
 import time
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agencies.models import ApiClient, ApiScope
 from appeals.casework import routing
-from appeals.models import Appeal, Attachment, Event, PersonalDataAccess
+from appeals.models import (
+    Addition,
+    Appeal,
+    Attachment,
+    ConsentVersion,
+    Event,
+    PersonalDataAccess,
+)
 from appeals.privacy import subject_access
 from appeals.register import state
 from tests.factories import (
     ministry_of_health,
+    paper_appeal,
     paper_scan,
     presidents_letter,
     staff_member,
@@ -241,3 +249,52 @@ def test_large_appeal_renders_paginated(office, tmp_path):
     assert sum(len(day["times"]) for g in groups for day in g["days"]) == 1000
     oldest = timezone.localtime(now - dt.timedelta(minutes=999))
     assert oldest.strftime("%H:%M") in text
+
+
+def test_consent_time_and_the_version_accepted_are_listed(office):
+    version = ConsentVersion.objects.create(
+        text_ky="Макулмун.",
+        text_ru="Согласен на обработку моих данных.",
+        text_en="I agree.",
+        effective_from=timezone.now() - dt.timedelta(days=30),
+    )
+    given = timezone.now() - dt.timedelta(days=1)
+    Appeal.objects.filter(pk=office["appeal"].pk).update(
+        consent_at=given, consent_version=version
+    )
+    with translation.override("ru"):
+        consent = subject_access.collect(appeal_id=office["appeal"].pk)["consent"]
+    assert consent["given_at"] == given
+    assert consent["version"]["text"] == "Согласен на обработку моих данных."
+
+
+def test_additions_with_their_files_are_listed_apart(office):
+    appeal = office["appeal"]
+    addition = Addition.objects.create(appeal=appeal, text="Прилагаю справку.")
+    Attachment.objects.create(
+        appeal=appeal,
+        addition=addition,
+        file="appeals/x/added.pdf",
+        original_name="справка.pdf",
+        content_type="application/pdf",
+        size=2048,
+        sha256="0" * 64,
+    )
+    document = subject_access.collect(appeal_id=appeal.pk)
+    assert [f["name"] for f in document["files"]] == ["скан.pdf"]
+    assert document["additions"][0]["text"] == "Прилагаю справку."
+    assert document["additions"][0]["files"][0]["name"] == "справка.pdf"
+    assert document["additions"][0]["files"][0]["size"] == 2048
+    assert document["additions"][0]["files"][0]["purpose"] == "addition"
+
+
+def test_a_combined_pdf_has_each_appeal_in_its_own_language(office, tmp_path):
+    clerk = office["clerk"]
+    kyrgyz = paper_appeal(clerk, applicant_name="Асанов Бакыт", language="ky")
+    content = subject_access.issue(
+        appeal_ids=[office["appeal"].pk, kyrgyz.pk], fmt="pdf", actor=clerk
+    )
+    text = pdf_text(content, tmp_path)
+    assert "Фамилия, имя, отчество" in text  # the Russian appeal
+    assert "Аты-жөнү" in text  # the Kyrgyz one
+    assert Event.objects.filter(type=Event.Type.PERSONAL_DATA_ISSUED).count() == 2
