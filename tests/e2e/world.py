@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from appeals.casework import answering, routing
 from appeals.intake import filing
-from appeals.models import Appeal
+from appeals.models import Appeal, DataSubjectRequest
+from appeals.privacy import subject_access
 from tests.factories import (
     TopicFactory,
     ministry_of_health,
@@ -29,6 +30,7 @@ class World:
     in_work: Appeal  # routed to the ministry, executor assigned, with a scan
     answered: Appeal  # answered and closed
     answered_code: str
+    data_request: DataSubjectRequest | None = None  # overdue: in_work and answered
 
     @property
     def quarter(self) -> str:
@@ -90,10 +92,19 @@ def build_world() -> World:
     ).appeal
     for appeal in (registered, in_work, answered):
         appeal.refresh_from_db()
+    data_request = subject_access.record_request(
+        actor=users["clerk"],
+        agency=in_work.registering_agency,
+        requester_name="Иванова Мария Петровна",
+        requester_contact="Бишкек, ул. Токтогула, 1",
+        appeals=[in_work, answered],
+        received_on=timezone.localdate() - dt.timedelta(days=10),
+    )
     return World(
         submitted=submitted,
         registered=registered,
         in_work=in_work,
         answered=answered,
         answered_code=answered_code,
+        data_request=data_request,
     )
