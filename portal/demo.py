@@ -325,6 +325,7 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
             registration.leave_without_consideration(
                 appeal_id=submission.appeal.pk,
                 actor=clerk,
+                ground="no_name_or_address",
                 reason="Кайрылууда арыз ээсинин дареги жана байланыш маалыматы жок.",
             )
         else:

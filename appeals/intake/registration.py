@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Topic
 from appeals.deadlines import extensions
-from appeals.intake import filing
+from appeals.intake import filing, flags
 from appeals.models import (
     Appeal,
     Attachment,
     Event,
+    InadmissibilityGround,
     Outcome,
     Status,
 )
@@ -49,6 +50,16 @@ def register_appeal(
     appeal.registered_by = actor
     appeal.status = Status.REGISTERED
     appeal.due_on = extensions.review_due_on(now)
+    # The filing left the repeat check to this moment (appeals.intake.flags).
+    appeal.flags = flags.with_repeat(
+        appeal.flags,
+        flags.answered_repeat_of(
+            name=appeal.applicant_name,
+            phone=appeal.applicant_phone,
+            email=appeal.applicant_email,
+            text=appeal.text,
+        ),
+    )
     appeal.save()
     state.record_event(
         appeal=appeal,
@@ -93,17 +104,21 @@ def link_repeat(*, appeal_id: int, earlier_id: int, actor: AbstractBaseUser) -> 
 
 @transaction.atomic
 def leave_without_consideration(
-    *, appeal_id: int, actor: AbstractBaseUser, reason: str
+    *, appeal_id: int, actor: AbstractBaseUser, ground: str, reason: str
 ) -> Appeal:
-    """Close an appeal the law lets a body leave unconsidered; the citizen sees why."""
-    if not permissions.can_register(actor):
+    """Close an appeal the law lets a body leave unconsidered, on one of its legal
+    grounds; the citizen is told the ground and the explanation."""
+    if not permissions.can_leave_without_consideration(actor):
         raise PermissionDenied
+    if ground not in InadmissibilityGround.values:
+        raise ValidationError(_("Choose the legal ground."))
     if not reason.strip():
         raise ValidationError(_("Give the reason the citizen will see."))
     appeal = state.lock_appeal(appeal_id)
     state.check_transition(appeal, [Status.SUBMITTED, Status.REGISTERED])
     appeal.status = Status.CLOSED
     appeal.outcome = Outcome.LEFT_WITHOUT_CONSIDERATION
+    appeal.inadmissibility_ground = ground
     appeal.outcome_reason = reason.strip()
     appeal.closed_at = timezone.now()
     appeal.save()
@@ -111,7 +126,7 @@ def leave_without_consideration(
         appeal=appeal,
         type=Event.Type.LEFT_WITHOUT_CONSIDERATION,
         actor=actor,
-        data={"reason": appeal.outcome_reason},
+        data={"ground": ground, "reason": appeal.outcome_reason},
     )
     notifications.queue(appeal=appeal, template="left_without_consideration")
     return appeal
@@ -158,6 +173,13 @@ def register_paper_appeal(
             return existing, None
     received_on = state.local_date(received_at)
     access_code = codes.new_access_code()
+    arrival_flags = flags.flags_on_arrival(
+        name=applicant_name,
+        address=applicant_address,
+        phone=applicant_phone,
+        email=applicant_email,
+        text=text,
+    )
     with storage.atomic_with_files():
         now = timezone.now()
         appeal = Appeal.objects.create(
@@ -194,6 +216,7 @@ def register_paper_appeal(
             topic=topic,
             text=text,
             language=language,
+            flags=arrival_flags,
         )
         if submission_key is not None:
             filing.attach_staged(

@@ -72,6 +72,12 @@ def can_register(user: AbstractBaseUser | AnonymousUser) -> bool:
     return has_role(user, Role.CLERK)
 
 
+def can_leave_without_consideration(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Clerks (at registration) and controllers (in their queue) may leave an appeal
+    without consideration on a legal ground."""
+    return bool(roles_of(user) & {Role.CLERK, Role.CONTROLLER})
+
+
 def can_register_for(user: AbstractBaseUser, agency: Agency) -> bool:
     return Membership.objects.filter(user=user, agency=agency, role=Role.CLERK).exists()
 

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Membership
 from appeals.casework import answering, routing, worklists
-from appeals.forms import ForwardForm, RouteForm
-from appeals.models import Appeal
+from appeals.forms import ForwardForm, LeaveWithoutConsiderationForm, RouteForm
+from appeals.intake import registration
+from appeals.models import Appeal, Status
 from appeals.register import lookups, permissions, state
 from portal.pagination import keyset_page
 from portal.ratelimit import client_id
@@ -44,6 +45,10 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
     suggestion = worklists.suggested_agency(appeal)
     route_form = RouteForm(initial={"lead": suggestion.slug if suggestion else None})
     forward_form = ForwardForm()
+    # Only a registered appeal may still be left without consideration.
+    leave_form = (
+        LeaveWithoutConsiderationForm() if appeal.status == Status.REGISTERED else None
+    )
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
@@ -60,7 +65,20 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"count": len(members)},
                 )
                 return redirect("staff:route", pk=appeal.pk)
-            if action == "forward":
+            if action == "leave":
+                leave_form = LeaveWithoutConsiderationForm(request.POST)
+                if leave_form.is_valid():
+                    registration.leave_without_consideration(
+                        appeal_id=appeal.pk,
+                        actor=request.user,
+                        ground=leave_form.cleaned_data["ground"],
+                        reason=leave_form.citizen_reason(),
+                    )
+                    messages.success(
+                        request, _("The appeal was left without consideration.")
+                    )
+                    return redirect("staff:controllers_queue")
+            elif action == "forward":
                 forward_form = ForwardForm(request.POST)
                 if forward_form.is_valid():
                     routing.forward_appeal(
@@ -103,6 +121,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
             "suggestion": suggestion,
             "route_form": route_form,
             "forward_form": forward_form,
+            "leave_form": leave_form,
             "history": lookups.staff_history(appeal),
             "data_accesses": lookups.data_accesses(appeal),
             "mass_candidates": worklists.mass_candidates(appeal),

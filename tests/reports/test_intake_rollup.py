@@ -186,7 +186,10 @@ def _step(w, rng, clock, appeals: list[Appeal]) -> None:
         )
     elif action == "leave":
         registration.leave_without_consideration(
-            appeal_id=appeal.pk, actor=w["clerk"], reason="Нет адреса заявителя."
+            appeal_id=appeal.pk,
+            actor=w["clerk"],
+            ground="no_name_or_address",
+            reason="Нет адреса заявителя.",
         )
     elif action == "forward":
         routing.forward_appeal(

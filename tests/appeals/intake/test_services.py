@@ -129,7 +129,10 @@ def test_registering_twice_is_refused_with_a_clear_message(clerk, apparatus):
 def test_left_without_consideration_keeps_the_reason_for_the_citizen(clerk):
     appeal = _submit().appeal
     registration.leave_without_consideration(
-        appeal_id=appeal.pk, actor=clerk, reason="No way to reach the applicant."
+        appeal_id=appeal.pk,
+        actor=clerk,
+        ground="no_name_or_address",
+        reason="No way to reach the applicant.",
     )
     appeal.refresh_from_db()
     assert appeal.status == Status.CLOSED

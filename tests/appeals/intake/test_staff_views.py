@@ -220,7 +220,11 @@ def test_clerk_leaves_a_submission_without_consideration_with_a_reason(
 ):
     response = client.post(
         f"/ru/staff/queue/{submission.appeal.pk}/",
-        {"action": "leave", "reason": "obscene", "details": ""},
+        {
+            "action": "leave",
+            "ground": "offensive",
+            "details": "Обращение содержит оскорбительные выражения.",
+        },
     )
     assert response.status_code == 302
     appeal = Appeal.objects.get()
@@ -229,10 +233,10 @@ def test_clerk_leaves_a_submission_without_consideration_with_a_reason(
     assert appeal.status == Status.CLOSED
 
 
-def test_other_reason_needs_words_for_the_citizen(client, clerk, submission):
+def test_the_ground_needs_words_for_the_citizen(client, clerk, submission):
     response = client.post(
         f"/en/staff/queue/{submission.appeal.pk}/",
-        {"action": "leave", "reason": "other", "details": ""},
+        {"action": "leave", "ground": "for_a_court", "details": ""},
     )
     assert response.status_code == 400
     assert Appeal.objects.get().status == Status.SUBMITTED
