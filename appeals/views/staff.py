@@ -20,7 +20,7 @@ from appeals.forms import (
     QueueRegisterForm,
     WrittenRegistrationForm,
 )
-from appeals.intake import filing, queries, registration, uploads
+from appeals.intake import filing, flags, queries, registration, uploads
 from appeals.models import Answer, Appeal, Attachment, Channel, Status
 from appeals.register import lookups, permissions, state
 from appeals.views.public import RECEIPTS, letter_response
@@ -145,6 +145,7 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
                     registration.leave_without_consideration(
                         appeal_id=appeal.pk,
                         actor=request.user,
+                        ground=leave_form.cleaned_data["ground"],
                         reason=leave_form.citizen_reason(),
                     )
                     messages.success(
@@ -173,6 +174,11 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "appeal": appeal,
             "candidates": candidates,
+            # The filing left the repeat check to registration: until then, the same
+            # applicant's earlier appeals found above tell (no query).
+            "flags_shown": flags.with_repeat(
+                appeal.flags, flags.repeat_among(candidates.same_applicant, appeal.text)
+            ),
             "register_form": register_form,
             "leave_form": leave_form,
             "attachments": appeal.attachments.all(),
