@@ -266,6 +266,22 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="appeals.gov.kg")
 PERSONAL_DATA_RETENTION_DAYS = env.int(
     "PERSONAL_DATA_RETENTION_DAYS", default=5 * 365 + 1
 )
+# The holder of the personal-data base, as the privacy page (/<lang>/privacy/) names
+# it. A value set in the environment is shown as it is in every language; the demo
+# defaults (the Government Apparatus) are translated. The registry number is the
+# base's entry in the state register of personal-data holders.
+PERSONAL_DATA_HOLDER_NAME = env.str("PERSONAL_DATA_HOLDER_NAME", default="") or _(
+    "Apparatus of the Cabinet of Ministers of the Kyrgyz Republic"
+)
+PERSONAL_DATA_HOLDER_ADDRESS = env.str("PERSONAL_DATA_HOLDER_ADDRESS", default="") or _(
+    "205 Chui Avenue, Government House, Bishkek 720003"
+)
+PERSONAL_DATA_REGISTRY_NUMBER = env.str(
+    "PERSONAL_DATA_REGISTRY_NUMBER", default="DEMO-0000"
+)
+PERSONAL_DATA_OFFICER_CONTACT = env.str(
+    "PERSONAL_DATA_OFFICER_CONTACT", default="privacy@appeals.gov.kg"
+)
 
 # The intake report and the open-statistics page read their whole months from the
 # rollup the database keeps (reports.rollup; PostgreSQL only). Off: everything is

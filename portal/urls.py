@@ -4,6 +4,8 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from appeals.views import privacy_policy
+
 from . import views
 
 urlpatterns = [
@@ -17,6 +19,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("privacy/", privacy_policy.privacy_policy, name="privacy"),
     path("agencies/", include("agencies.urls")),
     path("statistics/", include("reports.urls")),
     path("staff/", include("appeals.urls_staff")),

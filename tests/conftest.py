@@ -15,7 +15,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _government_apparatus(request):
     """Transactional tests flush the tables, data migrations included: put back the
-    Government Apparatus and the deadline rules, as every real database has them."""
+    Government Apparatus, the deadline rules, the consent and policy texts and the
+    calendar's days off, as every real database has them."""
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and (
         marker.kwargs.get("transaction") or (marker.args and marker.args[0])
@@ -32,6 +33,10 @@ def _government_apparatus(request):
         ensure_government_apparatus(Agency)
         rules = importlib.import_module("appeals.migrations.0005_deadline_rules")
         rules.create_default_rules(apps, None)
+        texts = "appeals.migrations.0022_consent_and_policy_texts"
+        importlib.import_module(texts).create_texts(apps, None)
+        days_off = "agencies.migrations.0006_calendar_2026_new_year"
+        importlib.import_module(days_off).add_days_off(apps, None)
 
 
 @pytest.fixture(autouse=True)
