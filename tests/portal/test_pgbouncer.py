@@ -110,8 +110,8 @@ def test_a_pooler_setting_that_cannot_work_stops_the_start(env, message):
 # where the same client's next transaction runs.
 SESSION_STATE = {
     "SET without LOCAL": re.compile(
-        r"""(?i)(?:^|["'(])\s*SET\s+(?!LOCAL\b|CONSTRAINTS\b|TRANSACTION\b)\w+"""
-        r"""\s*(?:=|\bTO\b)"""
+        r"""(?i)(?:^|["'(])\s*SET\s+(?:SESSION\s+)?(?!LOCAL\b|CONSTRAINTS\b|TRANSACTION\b)"""
+        r"""[\w.]+\s*(?:=|\bTO\b)"""
     ),
     "RESET": re.compile(r"""(?i)(?:^|["'(])\s*RESET\s+\w+"""),
     "session advisory lock": re.compile(r"(?i)pg_(?:try_)?advisory_lock\w*\s*\("),
@@ -142,6 +142,30 @@ def _session_state(folder: Path) -> list[str]:
                 if pattern.search(line)
             ]
     return found
+
+
+@pytest.mark.parametrize(
+    ("line", "flagged"),
+    [
+        ('cursor.execute("SET statement_timeout = 1000")', True),
+        ('cursor.execute("SET pg_trgm.similarity_threshold TO 0.4")', True),
+        ("cursor.execute(\"SET SESSION work_mem = '64MB'\")", True),
+        ('cursor.execute("RESET work_mem")', True),
+        ('cursor.execute("SELECT pg_advisory_lock(%s)", [key])', True),
+        ("\"SELECT set_config('statement_timeout', %s, false)\"", True),
+        ('"CREATE TEMP TABLE staged (id int)"', True),
+        ('"DECLARE c CURSOR WITH HOLD FOR SELECT 1"', True),
+        ('cursor.execute("LISTEN outbox")', True),
+        ("cursor.execute(\"SET LOCAL work_mem = '64MB'\")", False),
+        ("\"SELECT set_config('statement_timeout', %s, true)\"", False),
+        ('cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])', False),
+        ('"CREATE TEMP TABLE staged (id int) ON COMMIT DROP"', False),
+        ('"UPDATE appeals_appeal SET status = %s WHERE id = %s"', False),
+        ('cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")', False),
+    ],
+)
+def test_the_scan_for_session_state_tells_session_from_transaction(line, flagged):
+    assert any(p.search(line) for p in SESSION_STATE.values()) is flagged
 
 
 def test_the_portal_keeps_no_session_level_state_on_its_connections():
