@@ -171,6 +171,12 @@ TEXTS = {
     "ru": "Прошу разобраться с задержкой выплаты пособия по уходу за ребёнком.",
     "en": "The street lights on our street have not worked for three months.",
 }
+# A few portal submissions the clerks' flags point at (appeals.intake.flags): every
+# eighth one and the one two after it, in the clerk's queue and the controllers'.
+FLAGGED_TEXTS = [
+    "БИЗДИН КӨЧӨДӨ ҮЧ АЙДАН БЕРИ ЖАРЫК ЖОК, ЖАРДАМ БЕРИҢИЗДЕР!",
+    "Zdravstvuyte! Ya ne mogu poluchit pensiyu uzhe tri mesyatsa, pomogite pozhaluysta.",
+]
 # Written appeals by channel, roughly as in the chancellery's published figures.
 CHANNEL_WEIGHTS = {
     Channel.PRESIDENT_OFFICE: 16,
@@ -309,7 +315,7 @@ def _appeals(total: int, seed: int, agencies: dict, topics: list, users: dict) -
         language = rng.choice(["ky", "ky", "ru", "en"])
         submission = filing.submit_appeal(
             submission_key=uuid.UUID(int=rng.getrandbits(128)),
-            text=TEXTS[language],
+            text=FLAGGED_TEXTS[i % 8 // 2] if i % 8 in (0, 2) else TEXTS[language],
             language=language,
             kind=rng.choice(Kind.values),
             topic=rng.choice(topics),
