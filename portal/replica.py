@@ -308,12 +308,19 @@ def heavy_reads_stream(rows: Iterable[T]) -> Iterator[T]:
     """`rows` read inside heavy_reads(), one step at a time: for a stream that queries
     as it goes, after the view has returned (the journal's CSV export)."""
     iterator = iter(rows)
+    # One scope for the whole stream: one fallback counted, not one a step.
+    scope = _Scope(None)
     while True:
-        with heavy_reads():
-            try:
-                row = next(iterator)
-            except StopIteration:
-                return
+        token = _scope.set(scope)
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except (OperationalError, InterfaceError) as exc:
+            _leave(scope, exc)
+            raise
+        finally:
+            _scope.reset(token)
         yield row
 
 

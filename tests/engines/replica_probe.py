@@ -165,7 +165,40 @@ def midway() -> dict:
     return {"first": first, "second": _outcome(counts, figures)}
 
 
+def paths() -> dict:
+    """The other heavy paths: the dashboard's figures and the journal's export (its
+    rows read as the file streams, after the view has returned)."""
+    from django.contrib.auth import get_user_model
+
+    from appeals.oversight import figures, journal
+
+    clerk = get_user_model().objects.filter(username__startswith="clerk-").first()
+    year = timezone.localdate().year
+
+    def dashboard():
+        values = figures.figures_of_period(
+            period=parse_period(str(year)),
+            today=timezone.localdate(),
+            agency_ids=None,
+            by_agency=False,
+        )
+        return values[None]["received"]
+
+    # The agencies in the clerk's scope are read here, on the primary; the rows as
+    # they stream.
+    rows = journal.journal_rows(user=clerk, filters=journal.JournalFilters())
+
+    def export():
+        return sum(1 for _row in replica.heavy_reads_stream(rows))
+
+    return {
+        name: _outcome(*_aliases(run))
+        for name, run in (("dashboard", dashboard), ("export", export))
+    }
+
+
 SCENARIOS = {
+    "paths": paths,
     "seed": seed,
     "report": report,
     "atomic": atomic,

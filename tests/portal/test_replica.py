@@ -102,6 +102,18 @@ def test_a_report_and_the_open_statistics_are_read_on_the_replica(
     assert on_replica["figures"] == on_primary["figures"]
 
 
+def test_the_dashboards_figures_and_the_journal_export_are_read_on_the_replica(
+    portal_env,
+):
+    outcome = _probe(portal_env, "paths")
+
+    for path in ("dashboard", "export"):
+        assert set(outcome[path]["queries"]) == {"replica"}, path
+        assert outcome[path]["in_recovery"] == {"replica": True}
+    assert outcome["dashboard"]["figures"] >= 3
+    assert outcome["export"]["figures"] >= 3
+
+
 def test_reads_inside_a_transaction_stay_on_the_primary(portal_env):
     outcome = _probe(portal_env, "atomic")
 
