@@ -147,7 +147,34 @@ def request() -> dict:
     }
     counts, response = _aliases(lambda: client.get("/ky/statistics/"))
     statistics = {"queries": counts, "status_code": response.status_code}
-    return {"receipt": receipt, "statistics": statistics, "status": replica.status()}
+    # A state system's new key works at once (it is read on the primary); the list
+    # of appeals it asks for is read on the replica.
+    from agencies.models import Agency, ApiScope
+    from appeals.api.clients import create_api_client
+
+    issued = create_api_client(
+        name="Probe",
+        agency=Agency.objects.get(slug="gov-apparatus"),
+        scopes=[ApiScope.READ_STATUS],
+    )
+    counts, response = _aliases(
+        lambda: client.get(
+            "/api/v1/appeals/", HTTP_AUTHORIZATION=f"Api-Key {issued.key}"
+        )
+    )
+    api = {
+        "queries": counts,
+        "status_code": response.status_code,
+        "results": len(response.json().get("results", [])),
+    }
+    ready = client.get("/readyz?check=database").json()
+    return {
+        "receipt": receipt,
+        "statistics": statistics,
+        "api": api,
+        "readyz": ready,
+        "status": replica.status(),
+    }
 
 
 def _form_errors(response) -> dict:

@@ -122,7 +122,9 @@ def test_reads_inside_a_transaction_stay_on_the_primary(portal_env):
     assert outcome["fallbacks"] == dict.fromkeys(outcome["fallbacks"], 0.0)
 
 
-def test_a_citizens_filing_and_its_receipt_stay_on_the_primary(portal_env):
+def test_a_citizens_filing_and_its_receipt_stay_on_the_primary_the_api_list_not(
+    portal_env,
+):
     outcome = _probe(portal_env, "request")
 
     receipt = outcome["receipt"]
@@ -132,6 +134,15 @@ def test_a_citizens_filing_and_its_receipt_stay_on_the_primary(portal_env):
     # The same process sends a heavy page's reads to the replica.
     assert outcome["statistics"]["status_code"] == 200
     assert outcome["statistics"]["queries"].get("replica", 0) > 0
+    # The API's list: the client's key checked on the primary, the page from the
+    # replica, the call's log row written on the primary.
+    api = outcome["api"]
+    assert api["status_code"] == 200
+    assert api["results"] >= 3
+    assert api["queries"]["replica"] >= 1
+    assert api["queries"]["default"] >= 2
+    # /readyz says so, for information.
+    assert outcome["readyz"]["replica"] == "in use"
 
 
 def test_reads_fall_back_to_the_primary_when_the_replica_is_stopped(
