@@ -22,7 +22,21 @@ from pathlib import Path
 
 import pytest
 
-BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _server_programs() -> Path:
+    """PG_BIN, else the newest Debian PostgreSQL's programs (15 on this machine)."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda path: (
+            int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0
+        ),
+    )
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+BIN = _server_programs()
 USER = "postgres"
 
 
