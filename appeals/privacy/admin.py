@@ -1,10 +1,10 @@
 """Django admin of the consent texts and the processing policy (ky, ru, en).
 
 A consent version is fixed once it has taken effect or an appeal accepted it
-(appeals.privacy.consent.consent_is_fixed): its page is then read-only and it cannot be
-deleted; a change of wording is a new version from a moment that has not passed, so
-what older appeals accepted never changes. The policy page's text stays editable: no
-appeal refers to it, and the page always shows the policy in effect.
+(appeals.privacy.consent.consent_is_fixed): its page is then for reading only and it
+cannot be deleted; a change of wording is a new version from a moment that has not
+passed, so what older appeals accepted never changes. The policy page's text stays
+editable: no appeal refers to it, and the page always shows the policy in effect.
 """
 
 import datetime as dt
@@ -89,6 +89,12 @@ class ConsentVersionAdmin(TranslationAdmin):
         if obj is not None and consent_is_fixed(obj):
             return ("effective_from", *(f"text_{code}" for code in LANGUAGES))
         return ()
+
+    def has_change_permission(self, request, obj=None):
+        # A fixed version opens as a page to read, without a save button.
+        if obj is not None and consent_is_fixed(obj):
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and consent_is_fixed(obj):
