@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
@@ -35,7 +36,7 @@ from appeals.models import (
     ReReview,
 )
 from appeals.notifications.callbacks import client_appeals_q
-from appeals.register import state
+from appeals.register import permissions, state
 from portal import pdf
 
 FORMAT = "kg.portal.personal-data/1"
@@ -512,6 +513,8 @@ def record_request(
 ) -> DataSubjectRequest:
     """A clerk enters a request that came on paper; it is due seven calendar days
     after it was received."""
+    if not permissions.is_member(actor, agency.pk, Role.CLERK):
+        raise PermissionDenied
     request = DataSubjectRequest.objects.create(
         agency=agency,
         requester_name=requester_name.strip(),
@@ -530,6 +533,8 @@ def mark_answered(
     *, request_id: int, actor: AbstractBaseUser, on: dt.date | None = None
 ) -> DataSubjectRequest:
     request = DataSubjectRequest.objects.select_for_update().get(pk=request_id)
+    if not permissions.is_member(actor, request.agency_id, Role.CLERK):
+        raise PermissionDenied
     if request.answered_on is None:
         request.answered_on = on or timezone.localdate()
         request.save(update_fields=["answered_on", "updated_at"])

@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 
 from agencies.models import ApiClient, ApiScope
@@ -298,3 +299,29 @@ def test_a_combined_pdf_has_each_appeal_in_its_own_language(office, tmp_path):
     assert "Фамилия, имя, отчество" in text  # the Russian appeal
     assert "Аты-жөнү" in text  # the Kyrgyz one
     assert Event.objects.filter(type=Event.Type.PERSONAL_DATA_ISSUED).count() == 2
+
+
+def test_only_a_clerk_of_the_agency_records_or_answers_a_request(office):
+    appeal, clerk = office["appeal"], office["clerk"]
+    with pytest.raises(PermissionDenied):
+        subject_access.record_request(
+            actor=office["controller"],
+            agency=appeal.registering_agency,
+            requester_name=NAME,
+            requester_contact="",
+            appeals=[appeal],
+            received_on=timezone.localdate(),
+        )
+    item = subject_access.record_request(
+        actor=clerk,
+        agency=appeal.registering_agency,
+        requester_name=NAME,
+        requester_contact="",
+        appeals=[appeal],
+        received_on=dt.date(2026, 12, 28),
+    )
+    assert item.due_on == dt.date(2027, 1, 4)  # calendar days, holidays included
+    with pytest.raises(PermissionDenied):
+        subject_access.mark_answered(request_id=item.pk, actor=office["head"])
+    item.refresh_from_db()
+    assert item.answered_on is None
