@@ -13,10 +13,12 @@ from django.core.files.storage import default_storage, storages
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from agencies.models import Topic
+from agencies.models import Membership, Topic
 from appeals.intake.scanning import Verdict
 from appeals.models import Answer, Appeal, Attachment, StagedUpload
 from portal import filestore, health
+from portal.periods import parse_period
+from reports import archive
 from tests.engines import s3
 from tests.engines.s3 import storages_with
 from tests.factories import (
@@ -163,6 +165,31 @@ def test_the_answer_letter_is_rendered_into_the_bucket_and_the_citizen_downloads
     response = client.get(f"/en/track/{appeal.tracking_number}/answer.pdf")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == stored
+
+
+def test_archived_reports_are_kept_in_the_bucket_and_served_to_managers(
+    client, object_storage, monkeypatch, caplog
+):
+    # The rendering is not the subject: stand-in bytes for every format.
+    monkeypatch.setattr(
+        archive, "render", lambda report, fmt: f"{fmt} {report}".encode()
+    )
+    created = archive.archive_period(period=parse_period("2020-Q1"))
+    assert len(created) == 18  # all bodies and the Apparatus; ky, ru, en; 3 formats
+    keys = object_storage.keys("reports/2020-Q1/")
+    assert sorted(record.file.name for record in created) == keys
+    record = created[0]
+    login_staff(client, staff_member(Membership.Role.MANAGER))
+    address = f"/en/statistics/archive/{record.pk}/{record.format}/"
+    response = client.get(address)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == object_storage.read(record.file.name)
+    object_storage.client.delete_object(Bucket=object_storage.name, Key=keys[0])
+    gone = next(r for r in created if r.file.name == keys[0])
+    with caplog.at_level(logging.ERROR, logger="portal.filestore"):
+        response = client.get(f"/en/statistics/archive/{gone.pk}/{gone.format}/")
+    assert response.status_code == 404
+    assert f"stored file missing: archived report {gone.pk}" in caplog.text
 
 
 def test_a_refused_file_goes_to_the_quarantine_prefix_and_nothing_else(
