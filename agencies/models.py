@@ -74,6 +74,16 @@ class Agency(TimeStampedModel):
         validators=[validate_origins],
         help_text=_("One origin a line, e.g. https://mvd.gov.kg"),
     )
+    # Off by default: an appeal is routed without a person only where the agency
+    # opted in, and only above ROUTING_AUTO_THRESHOLD (appeals.suggestions).
+    routes_by_suggestion = models.BooleanField(
+        _("accepts appeals routed by suggestion"),
+        default=False,
+        help_text=_(
+            "Appeals whose suggested agency is this one, with a probability above the "
+            "threshold the administrator set, are routed here without a controller."
+        ),
+    )
 
     class Meta:
         verbose_name = _("agency")

@@ -10,6 +10,7 @@ from appeals.intake import filing
 from appeals.notifications import outbox as notifications
 from appeals.oversight import reminders
 from appeals.privacy import retention
+from appeals.suggestions import model as routing_model
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +62,15 @@ def compact_inbox_counts() -> None:
     (advisory lock) and finds little to fold."""
     if inbox_rollup.is_available():
         inbox_rollup.compact()
+
+
+@shared_task(name="appeals.tasks.retrain_routing_model", ignore_result=True)
+def retrain_routing_model() -> int | None:
+    """A new version of the routing suggestions' model from the register as it is now
+    (appeals.suggestions.model); with nothing to learn from, the current one stays."""
+    try:
+        version, _trained = routing_model.train_and_store()
+    except routing_model.TrainingError as error:
+        logger.info("routing model not retrained: %s", error)
+        return None
+    return version.pk

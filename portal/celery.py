@@ -69,6 +69,12 @@ app.conf.beat_schedule = {
         "task": "appeals.tasks.forget_api_responses",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Sundays at 05:00, after the retention sweep: retrains the routing suggestions'
+    # model on the register as it is (appeals.suggestions); the previous one is kept.
+    "retrain-routing-model": {
+        "task": "appeals.tasks.retrain_routing_model",
+        "schedule": crontab(hour=5, minute=0, day_of_week=0),
+    },
     # Every hour: removes files of filing forms that were never sent (after a day).
     "purge-stale-uploads": {
         "task": "appeals.tasks.purge_stale_uploads",

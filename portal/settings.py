@@ -266,6 +266,13 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="appeals.gov.kg")
 PERSONAL_DATA_RETENTION_DAYS = env.int(
     "PERSONAL_DATA_RETENTION_DAYS", default=5 * 365 + 1
 )
+# Routing suggestions (appeals.suggestions): an appeal is routed without a controller
+# only to an agency that opted in and only when the first suggestion's probability is
+# at least this; an agency with fewer examples than ROUTING_MIN_EXAMPLES is never
+# suggested first; this many trained versions are kept for a rollback.
+ROUTING_AUTO_THRESHOLD = env.float("ROUTING_AUTO_THRESHOLD", default=0.95)
+ROUTING_MIN_EXAMPLES = env.int("ROUTING_MIN_EXAMPLES", default=20)
+ROUTING_MODEL_VERSIONS = env.int("ROUTING_MODEL_VERSIONS", default=5)
 # The holder of the personal-data base, as the privacy page (/<lang>/privacy/) names
 # it. A value set in the environment is shown as it is in every language; the demo
 # defaults (the Government Apparatus) are translated. The registry number is the
