@@ -283,11 +283,12 @@ PERSONAL_DATA_HOLDER_NAME = env.str("PERSONAL_DATA_HOLDER_NAME", default="") or 
 PERSONAL_DATA_HOLDER_ADDRESS = env.str("PERSONAL_DATA_HOLDER_ADDRESS", default="") or _(
     "205 Chui Avenue, Government House, Bishkek 720003"
 )
-PERSONAL_DATA_REGISTRY_NUMBER = env.str(
-    "PERSONAL_DATA_REGISTRY_NUMBER", default="DEMO-0000"
+# Empty (as compose passes a variable .env leaves out) means the default, as above.
+PERSONAL_DATA_REGISTRY_NUMBER = (
+    env.str("PERSONAL_DATA_REGISTRY_NUMBER", default="") or "DEMO-0000"
 )
-PERSONAL_DATA_OFFICER_CONTACT = env.str(
-    "PERSONAL_DATA_OFFICER_CONTACT", default="privacy@appeals.gov.kg"
+PERSONAL_DATA_OFFICER_CONTACT = (
+    env.str("PERSONAL_DATA_OFFICER_CONTACT", default="") or "privacy@appeals.gov.kg"
 )
 
 # The intake report and the open-statistics page read their whole months from the
