@@ -11,6 +11,7 @@ from appeals.notifications import outbox as notifications
 from appeals.oversight import reminders
 from appeals.privacy import retention
 from appeals.suggestions import model as routing_model
+from appeals.suggestions import routing as suggested_routing
 
 logger = logging.getLogger(__name__)
 
@@ -74,3 +75,10 @@ def retrain_routing_model() -> int | None:
         logger.info("routing model not retrained: %s", error)
         return None
     return version.pk
+
+
+@shared_task(name="appeals.tasks.route_by_suggestion", ignore_result=True)
+def route_by_suggestion() -> int:
+    """Route the newly registered appeals whose suggested agency opted in, above the
+    threshold (appeals.suggestions.routing.sweep); one query while none opted in."""
+    return suggested_routing.sweep()

@@ -75,6 +75,12 @@ app.conf.beat_schedule = {
         "task": "appeals.tasks.retrain_routing_model",
         "schedule": crontab(hour=5, minute=0, day_of_week=0),
     },
+    # Every minute: routes newly registered appeals without a person where the
+    # suggested agency opted in and the suggestion is probable enough (off by default).
+    "route-by-suggestion": {
+        "task": "appeals.tasks.route_by_suggestion",
+        "schedule": 60.0,
+    },
     # Every hour: removes files of filing forms that were never sent (after a day).
     "purge-stale-uploads": {
         "task": "appeals.tasks.purge_stale_uploads",

@@ -27,13 +27,18 @@ from appeals.register import permissions, state
 def route_appeal(
     *,
     appeal_id: int,
-    actor: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
     lead: Agency,
     co_executors: Iterable[Agency] = (),
     cover_note: str = "",
+    by_suggestion: float | None = None,
 ) -> Appeal:
-    """A controller sends the appeal to the competent agency (and co-executors)."""
-    if not permissions.can_route(actor):
+    """A controller sends the appeal to the competent agency (and co-executors).
+
+    `by_suggestion`: the probability with which the routing model routed it without a
+    person (appeals.suggestions.routing, only to an agency that opted in); then there
+    is no actor."""
+    if by_suggestion is None and not permissions.can_route(actor):
         raise PermissionDenied
     appeal = state.lock_appeal(appeal_id)
     state.check_transition(appeal, [Status.REGISTERED, Status.RE_REVIEW])
@@ -65,6 +70,7 @@ def route_appeal(
             "agency_id": lead.pk,
             "co_executor_ids": [agency.pk for agency in co_executors],
             "cover_note": cover_note.strip(),
+            **({"by_suggestion": by_suggestion} if by_suggestion is not None else {}),
         },
     )
     notifications.queue(appeal=appeal, template="routed")

@@ -99,6 +99,36 @@ def for_text(text: str) -> Suggestions:
     )
 
 
+def for_appeals(appeals: list[Appeal]) -> dict[int, Suggestions]:
+    """The model's suggestions for a page of appeals at once (one pass over their
+    texts), by appeal id; the rule's beside them. Empty without a model."""
+    loaded = model.current()
+    if loaded is None or not appeals:
+        return {}
+    version, bundle = loaded
+    texts = [appeal.text or "" for appeal in appeals]
+    matrix = bundle.features.transform(texts)
+    ranked = model.rank(bundle, texts, limit=3, matrix=matrix)
+    ids = {pk for pairs in ranked for pk, _p in pairs}
+    by_id = {a.pk: a for a in Agency.objects.filter(pk__in=ids, is_active=True)}
+    found = {}
+    for row, (appeal, pairs) in enumerate(zip(appeals, ranked, strict=True)):
+        chosen = [
+            AgencySuggestion(agency=by_id[pk], probability=probability)
+            for pk, probability in pairs
+            if pk in by_id
+        ]
+        found[appeal.pk] = Suggestions(
+            agencies=chosen,
+            top_words=top_words(bundle, matrix[row], chosen[0].agency.pk)
+            if chosen
+            else [],
+            rule=worklists.suggested_agency(appeal),
+            model_id=version.pk,
+        )
+    return found
+
+
 def for_appeal(appeal: Appeal) -> Suggestions:
     """The model's suggestions for the appeal's text, with today's rule beside them."""
     suggestions = for_text(appeal.text)

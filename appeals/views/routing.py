@@ -14,6 +14,8 @@ from appeals.forms import ForwardForm, LeaveWithoutConsiderationForm, RouteForm
 from appeals.intake import registration
 from appeals.models import Appeal, Status
 from appeals.register import lookups, permissions, state
+from appeals.suggestions import routing as suggested_routing
+from appeals.suggestions import suggest
 from portal.pagination import keyset_page
 from portal.ratelimit import client_id
 
@@ -30,6 +32,9 @@ def controllers_queue(request: HttpRequest) -> HttpResponse:
         after=request.GET.get("after"),
         size=50,
     )
+    learned = suggest.for_appeals(page.rows)
+    for appeal in page.rows:
+        appeal.learned = learned.get(appeal.pk)  # the model's three, if there is one
     return render(request, "staff/controllers_queue.html", {"page": page})
 
 
@@ -43,7 +48,11 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
     if not permissions.can_view_appeal(request.user, appeal):
         raise Http404
     suggestion = worklists.suggested_agency(appeal)
-    route_form = RouteForm(initial={"lead": suggestion.slug if suggestion else None})
+    # The model's suggestions beside the rule's; its first is preselected only when
+    # the rule has none.
+    learned = suggest.for_appeal(appeal)
+    preselected = suggestion or (learned.first.agency if learned.first else None)
+    route_form = RouteForm(initial={"lead": preselected.slug if preselected else None})
     forward_form = ForwardForm()
     # Only a registered appeal may still be left without consideration.
     leave_form = (
@@ -93,7 +102,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
                 route_form = RouteForm(request.POST)
                 if route_form.is_valid():
                     data = route_form.cleaned_data
-                    routing.route_appeal(
+                    suggested_routing.route_appeal(
                         appeal_id=appeal.pk,
                         actor=request.user,
                         lead=data["lead"],
@@ -119,6 +128,7 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "appeal": appeal,
             "suggestion": suggestion,
+            "learned": learned,
             "route_form": route_form,
             "forward_form": forward_form,
             "leave_form": leave_form,
