@@ -444,6 +444,18 @@ def rollback() -> RoutingModel:
     return previous
 
 
+@transaction.atomic
+def make_current(version_id: int) -> RoutingModel:
+    """Use a kept version (the admin's choice)."""
+    version = RoutingModel.objects.select_for_update().get(pk=version_id)
+    RoutingModel.objects.filter(is_current=True).exclude(pk=version.pk).update(
+        is_current=False
+    )
+    version.is_current = True
+    version.save(update_fields=["is_current"])
+    return version
+
+
 # The current version, loaded once per process and kept while it stays current.
 _loaded: dict[str, object] = {}
 
