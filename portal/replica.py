@@ -97,17 +97,22 @@ _health_lock = threading.Lock()
 def replica_health(*, fresh: bool = False) -> ReplicaHealth | None:
     """The replica's health, checked again when the last check is older than
     REPLICA_HEALTH_SECONDS (or `fresh`); None when no replica is configured. One
-    thread checks while the others wait for its answer."""
+    thread checks; meanwhile the others go on with the last answer (or wait for this
+    one when there is none yet)."""
     if not configured():
         return None
     known = _health
     if not fresh and _recent(known):
         return known
-    with _health_lock:
+    if not _health_lock.acquire(blocking=fresh or known is None):
+        return known  # another thread is checking: a connect may take seconds
+    try:
         known = _health
         if not fresh and _recent(known):
             return known
         return _record(_check())
+    finally:
+        _health_lock.release()
 
 
 def status() -> str:
