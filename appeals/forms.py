@@ -7,8 +7,12 @@ import uuid
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -16,6 +20,7 @@ from agencies.models import Agency, Topic
 from appeals import models as appeal_models
 from appeals.intake import uploads
 from appeals.models import Answer, Channel, Delivery, Kind, Language
+from appeals.privacy.consent import consent_in_effect
 from portal.form_messages import Form as PortalForm
 from portal.prepared import PreparedQuery
 
@@ -229,6 +234,7 @@ class AppealForm(ApplicantFormMixin, PortalForm):
         super().__init__(*args, **kwargs)
         self.fields["applicant_name"].widget.attrs["autocomplete"] = "name"
         self.fields["applicant_address"].widget.attrs["autocomplete"] = "street-address"
+        self.fields["consent"].help_text = ShownText(consent_help)
 
     def clean_website(self) -> str:
         if self.cleaned_data["website"]:
@@ -258,6 +264,47 @@ class AppealForm(ApplicantFormMixin, PortalForm):
             **{name: data[name] for name in SUBMITTED_FIELDS},
             "signatories": data.get("signatories") or 1,
         }
+
+
+class ShownText:
+    """A help text built when the page shows it: a bound field asks only whether there
+    is one (true), so a valid form that is sent never builds it (no query)."""
+
+    def __init__(self, build):
+        self._build = build
+        self._text = None
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._build()
+        return self._text
+
+    __html__ = __str__
+
+
+def consent_help() -> str:
+    """Under the consent checkbox: the text in effect (what the filing stores as
+    accepted) and the policy page, opened beside the form so nothing typed is lost."""
+    link = format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}'
+        '<span class="visually-hidden"> ({})</span></a>',
+        reverse("privacy"),
+        _("Personal data processing policy"),
+        _("opens in a new window"),
+    )
+    version = consent_in_effect()
+    if version is None:
+        return link
+    return format_html(
+        '<span class="consent-text">{}</span> <span class="d-block mt-1">{} · {}</span>',
+        version.text,
+        _("Version in effect from %(date)s")
+        % {"date": date_format(localtime(version.effective_from), "DATE_FORMAT")},
+        link,
+    )
 
 
 # What a citizen's filing form hands to `filing.submit_appeal` as it is.
@@ -542,35 +589,17 @@ class OralRegistrationForm(RegistrationForm):
 
 
 class LeaveWithoutConsiderationForm(PortalForm):
-    REASONS = [
-        (
-            "no_contact",
-            _("There is no name, address or other way to reach the applicant."),
-        ),
-        ("obscene", _("The appeal contains obscene or insulting words.")),
-        ("violence", _("The appeal calls for violence.")),
-        ("other", _("Other reason (write it below).")),
-    ]
-    reason = forms.ChoiceField(
-        label=_("Reason"), choices=REASONS, widget=forms.RadioSelect
-    )
-    details = long_text(
-        label=_("Explanation for the citizen"), required=False, max_length=1000, rows=3
-    )
+    """A legal ground and the explanation the citizen reads in the letter."""
 
-    def clean(self):
-        data = super().clean()
-        if data.get("reason") == "other" and not data.get("details", "").strip():
-            self.add_error("details", _("Write the reason the citizen will see."))
-        return data
+    ground = forms.ChoiceField(
+        label=_("Legal ground"),
+        choices=appeal_models.InadmissibilityGround.choices,
+        widget=forms.RadioSelect,
+    )
+    details = long_text(label=_("Explanation for the citizen"), max_length=1000, rows=3)
 
     def citizen_reason(self) -> str:
-        data = self.cleaned_data
-        label = dict(self.REASONS)[data["reason"]]
-        parts = [] if data["reason"] == "other" else [str(label)]
-        if data.get("details", "").strip():
-            parts.append(data["details"].strip())
-        return " ".join(parts)
+        return self.cleaned_data["details"].strip()
 
 
 class QueueRegisterForm(RepeatChoiceMixin):
@@ -780,4 +809,37 @@ class ReReviewForm(PortalForm):
         min_length=10,
         max_length=5000,
         rows=4,
+    )
+
+
+# --- Citizen: adding to an open appeal, withdrawing it ------------------------------
+
+
+class AdditionForm(ApplicantFormMixin, PortalForm):
+    """What the citizen adds to an open appeal: the filing form's text rules and
+    upload checks; a text, files, or both."""
+
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    text = LetterField(
+        label=_("What you want to add"),
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5, "data-maxlength": TEXT_MAX}),
+        help_text=_(
+            "New facts or documents. The deadline for the answer stays the same."
+        ),
+    )
+    attachments = MultipleFileField(
+        label=_("Documents"),
+        required=False,
+        help_text=lazy(_attachments_help, str)(),
+    )
+
+
+class WithdrawForm(PortalForm):
+    reason = long_text(
+        label=_("Why you withdraw it (optional)"),
+        required=False,
+        max_length=2000,
+        rows=3,
     )

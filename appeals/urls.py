@@ -1,6 +1,6 @@
 from django.urls import path
 
-from appeals.views import public
+from appeals.views import citizen, personal_data, public
 
 app_name = "appeals"
 
@@ -19,6 +19,18 @@ urlpatterns = [
         "track/<str:tracking_number>/re-review/",
         public.ask_re_review,
         name="re_review",
+    ),
+    path("track/<str:tracking_number>/add/", citizen.add, name="add"),
+    path("track/<str:tracking_number>/withdraw/", citizen.withdraw, name="withdraw"),
+    path(
+        "track/<str:tracking_number>/my-data.pdf",
+        personal_data.my_data_pdf,
+        name="my_data_pdf",
+    ),
+    path(
+        "track/<str:tracking_number>/my-data.json",
+        personal_data.my_data_json,
+        name="my_data_json",
     ),
     path(
         "track/<str:tracking_number>/answer.pdf",

@@ -117,6 +117,7 @@ def create_backup(output: Path) -> dict:
 
 
 def _pg_dump(target: Path) -> None:
+    _direct_connection()
     _run(
         ["pg_dump", "-Fc", "--no-owner", "--no-privileges", "-f", str(target)],
         _pg_env(settings.DATABASES["default"]),
@@ -229,6 +230,8 @@ def restore_backup(archive_path: Path, *, force: bool = False) -> RestoreResult:
     if manifest.get("format") != FORMAT_VERSION:
         raise BackupError(f"unknown archive format {manifest.get('format')!r}")
     vendor = manifest["database"]["vendor"]
+    if vendor == "postgresql":
+        _direct_connection()
     if vendor != connection.vendor:
         raise BackupError(
             f"the archive holds a {vendor} database; this portal uses "
@@ -339,6 +342,17 @@ def _empty_database(tables: list[str]) -> None:
 
 
 # --- helpers --------------------------------------------------------------------------
+
+
+def _direct_connection() -> None:
+    """pg_dump and pg_restore set session parameters, which a transaction pooler
+    hands to other clients (or refuses): they talk to PostgreSQL itself."""
+    if getattr(settings, "DATABASE_POOLER", ""):
+        raise BackupError(
+            "backups connect to PostgreSQL directly: run the command with "
+            "DATABASE_URL pointing at the primary (not PgBouncer) and "
+            "DATABASE_POOLER unset"
+        )
 
 
 def _pg_env(db: dict) -> dict:

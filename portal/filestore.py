@@ -146,6 +146,22 @@ def quarantine_prefix() -> str:
     return settings.QUARANTINE_PREFIX.strip("/") + "/"
 
 
+class StorageUnavailable(Exception):
+    """The files' storage refused or did not answer a write: nothing was kept, the
+    caller may try again (the API answers 503, the forms ask to send again)."""
+
+
+def save(field_file, name: str, content) -> None:
+    """field_file.save(name, content, save=False), a storage failure raised as
+    StorageUnavailable (with the reason logged) instead of whatever boto3 or the
+    disk raised."""
+    try:
+        field_file.save(name, content, save=False)
+    except Exception as exc:
+        logger.exception("storing a file failed: %s", type(exc).__name__)
+        raise StorageUnavailable(str(exc)) from exc
+
+
 # --- downloads --------------------------------------------------------------------
 
 

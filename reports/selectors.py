@@ -230,6 +230,7 @@ OUTCOME_ORDER = (
     Outcome.NOT_SUPPORTED,
     Outcome.FORWARDED,
     Outcome.LEFT_WITHOUT_CONSIDERATION,
+    Outcome.WITHDRAWN,
 )
 # Closed with an answer to the citizen ("answered", decisions.md): the only closings
 # that have a review deadline to meet. Forwarding and leaving without consideration

@@ -29,6 +29,7 @@ PUBLIC_VIEWS = frozenset(
     {
         "home",
         "accessibility",
+        "privacy",
         "set_language",
         "agencies:directory",
         "reports:open_statistics",
@@ -41,6 +42,8 @@ PUBLIC_VIEWS = frozenset(
         "appeals:rate",
         "appeals:re_review",
         "appeals:answer_letter",
+        "appeals:add",
+        "appeals:withdraw",
     }
 )
 # The API authenticates every call by its client's key, never by the session (its

@@ -112,8 +112,38 @@ class AppealOut(serializers.Serializer):
     )
 
 
+class AdditionFileOut(serializers.Serializer):
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class AdditionOut(serializers.Serializer):
+    added_at = serializers.DateTimeField()
+    text = serializers.CharField(allow_blank=True)
+    files = AdditionFileOut(many=True)
+
+
+class AdditionIn(PortalSerializer):
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10_000,
+        help_text="What the citizen adds (a text, files, or both).",
+    )
+    attachments = AttachmentIn(many=True, required=False, max_length=MAX_FILES)
+
+
+class AdditionCreatedOut(serializers.Serializer):
+    tracking_number = serializers.CharField()
+    added_at = serializers.DateTimeField()
+    files = serializers.IntegerField()
+
+
 class AppealDetailOut(AppealOut):
     history = EventOut(many=True)
+    additions = AdditionOut(
+        many=True, help_text="What the citizen added after filing, oldest first."
+    )
     answer = AnswerOut(
         allow_null=True,
         help_text="The approved answer; only for keys with receive_answers.",

@@ -13,6 +13,11 @@ urlpatterns = [
     path(
         "appeals/<str:number>/", views.AppealDetailView.as_view(), name="appeal_detail"
     ),
+    path(
+        "appeals/<str:number>/additions/",
+        views.AdditionsView.as_view(),
+        name="appeal_additions",
+    ),
     path("forwarded/", views.ForwardedView.as_view(), name="forwarded"),
     path(
         "schema/",

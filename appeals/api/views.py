@@ -31,12 +31,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from agencies.models import Agency, ApiCallLog, ApiClient, ApiScope
 from appeals.api import serializers as s
+from appeals.citizen import additions
 from appeals.forms import AppealForm, WrittenRegistrationForm
 from appeals.intake import filing, registration, uploads
 from appeals.models import ApiRequest, Appeal, Attachment, Event
 from appeals.notifications.callbacks import client_appeals_q
-from appeals.notifications.payloads import answer_data, appeal_data
-from portal import ratelimit
+from appeals.notifications.payloads import additions_data, answer_data, appeal_data
+from portal import filestore, ratelimit
 from portal.pagination import keyset_page
 from portal.replica import heavy_reads
 
@@ -69,6 +70,11 @@ WRITE_ERRORS = {
     422: OpenApiResponse(
         s.ErrorOut, description="This key was used with a different request."
     ),
+    503: OpenApiResponse(
+        s.ErrorOut,
+        description="The files could not be stored: nothing was filed; send the "
+        "same request again later (Retry-After).",
+    ),
 }
 
 
@@ -79,6 +85,17 @@ def exception_handler(exc, context):
             exc.message_dict
             if hasattr(exc, "error_dict")
             else {"__all__": exc.messages}
+        )
+    if isinstance(exc, filestore.StorageUnavailable):
+        return Response(
+            {
+                "detail": _(
+                    "The files cannot be stored just now, so nothing was filed. "
+                    "Send the same request again in a few minutes."
+                )
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "60"},
         )
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -491,10 +508,69 @@ class AppealDetailView(ApiView):
                     }
                     for event in history
                 ],
+                "additions": additions_data(appeal),
                 "answer": (
                     answer_data(appeal)
                     if client.has_scope(ApiScope.RECEIVE_ANSWERS)
                     else None
                 ),
             }
+        )
+
+
+def _add_to_appeal(number: str):
+    """The handler of one appeal's additions endpoint (see _idempotent)."""
+
+    def handler(data, client: ApiClient, key: uuid.UUID):
+        appeal = _visible(client).filter(tracking_number=number).first()
+        if appeal is None:
+            raise Http404
+        payload = s.AdditionIn(data=data)
+        payload.is_valid(raise_exception=True)
+        files = _files(
+            payload.validated_data.get("attachments", []), Attachment.Purpose.CITIZEN
+        )
+        text = payload.validated_data.get("text", "").replace("\r\n", "\n").strip()
+        try:
+            addition = additions.add_to_appeal(
+                appeal_id=appeal.pk,
+                text=text,
+                files=files,
+                submission_key=key,
+                api_client=client,
+            )
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError({"text": exc.messages}) from exc
+        return (
+            status.HTTP_201_CREATED,
+            {
+                "tracking_number": appeal.tracking_number,
+                "added_at": addition.added_at.isoformat(),
+                "files": addition.attachments.count(),
+            },
+            appeal,
+        )
+
+    return handler
+
+
+class AdditionsView(ApiView):
+    scopes = {"POST": ApiScope.FILE}
+
+    @extend_schema(
+        operation_id="appeals_add",
+        summary="Add a text or files to an open appeal on the citizen's behalf",
+        description="By tracking number, for an appeal this key filed. The "
+        "deadline does not move; closed appeals refuse additions (400).",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=s.AdditionIn,
+        responses={
+            201: s.AdditionCreatedOut,
+            404: OpenApiResponse(s.ErrorOut, description="No such appeal for you."),
+            **WRITE_ERRORS,
+        },
+    )
+    def post(self, request, number: str):
+        return _idempotent(
+            request, endpoint=f"add:{number}", handler=_add_to_appeal(number)
         )

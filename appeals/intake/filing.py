@@ -13,15 +13,18 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Topic
-from appeals.intake import uploads
+from appeals.intake import flags, uploads
 from appeals.models import (
+    Addition,
     Appeal,
     Attachment,
     Channel,
+    ConsentVersion,
     Event,
     Form,
     StagedUpload,
@@ -29,6 +32,7 @@ from appeals.models import (
 )
 from appeals.notifications import outbox as notifications
 from appeals.register import codes, matching, state, storage
+from portal import filestore
 from portal.prepared import PreparedQuery
 
 logger = logging.getLogger(__name__)
@@ -55,10 +59,13 @@ class NewAttachment:
         )
 
 
-def save_attachments(appeal: Appeal, files: Iterable[NewAttachment]) -> None:
+def save_attachments(
+    appeal: Appeal, files: Iterable[NewAttachment], *, addition: Addition | None = None
+) -> None:
     for item in files:
         attachment = Attachment(
             appeal=appeal,
+            addition=addition,
             purpose=item.purpose,
             original_name=item.name[:255],
             content_type=item.content_type,
@@ -66,10 +73,10 @@ def save_attachments(appeal: Appeal, files: Iterable[NewAttachment]) -> None:
             sha256=hashlib.sha256(item.content).hexdigest(),
         )
         # Stored under the detected type's extension, never the sender's name.
-        attachment.file.save(
+        filestore.save(
+            attachment.file,
             uploads.storage_name(uploads.extension_of(item.content_type)),
             ContentFile(item.content),
-            save=False,
         )
         # Django has no on-rollback hook: remember the file so a failed transaction
         # does not leave it orphaned in storage.
@@ -171,21 +178,29 @@ def attach_staged(
     appeal: Appeal,
     submission_key: uuid.UUID,
     purpose: str = Attachment.Purpose.CITIZEN,
+    *,
+    addition: Addition | None = None,
 ) -> None:
-    """The staged files become the appeal's attachments, without copying them."""
+    """The staged files become the appeal's attachments (or an addition's), without
+    copying them."""
     staged = _STAGED_FOR_UPDATE(key=submission_key)
     if not staged:  # most appeals: building the empty insert and delete costs ~1 ms
         return
-    _attachments_from_staged(appeal, staged, purpose)
+    _attachments_from_staged(appeal, staged, purpose, addition=addition)
     StagedUpload.objects.filter(pk__in=[item.pk for item in staged]).delete()
 
 
 def _attachments_from_staged(
-    appeal: Appeal, staged: Iterable[StagedUpload], purpose: str
+    appeal: Appeal,
+    staged: Iterable[StagedUpload],
+    purpose: str,
+    *,
+    addition: Addition | None = None,
 ) -> None:
     Attachment.objects.bulk_create(
         Attachment(
             appeal=appeal,
+            addition=addition,
             purpose=purpose,
             file=item.file.name,
             original_name=item.original_name,
@@ -261,6 +276,16 @@ def submit_appeal(
     retried with a new number."""
     received_at = received_at or timezone.now()
     files = list(files)
+    # Hints for the clerk (appeals.intake.flags), with no query: the repeat of an
+    # answered appeal is looked for when the clerk registers it.
+    arrival_flags = flags.flags_on_arrival(
+        name=applicant_name,
+        address=applicant_address,
+        phone=applicant_phone,
+        email=applicant_email,
+        text=text,
+        check_repeat=False,
+    )
     for _attempt in range(TRACKING_ATTEMPTS):
         access_code = codes.new_access_code()
         try:
@@ -284,6 +309,7 @@ def submit_appeal(
                     "topic": topic,
                     "text": text,
                     "language": language,
+                    "flags": arrival_flags,
                 },
             )
         except IntegrityError:
@@ -321,8 +347,18 @@ def _insert_submission(
             received_at=received_at,
             received_on=state.local_date(received_at),
             consent_at=received_at,
+            # The consent text in effect as the appeal arrives, chosen inside the
+            # insert itself: the busiest write gains no query.
+            consent_version_id=Subquery(
+                ConsentVersion.objects.filter(effective_from__lte=received_at)
+                .order_by("-effective_from")
+                .values("pk")[:1]
+            ),
             **fields,
         )
+        # The attribute still holds the expression: left unloaded (as a deferred
+        # field is), it is read back from the row only if something asks for it.
+        vars(appeal).pop("consent_version_id")
         attach_staged(appeal, submission_key)
         save_attachments(appeal, files)
         state.record_event(appeal=appeal, type=Event.Type.SUBMITTED, at=received_at)

@@ -7,129 +7,363 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0005_api_clients_and_embed_origins'),
-        ('appeals', '0019_api_request_withholds_access_codes'),
+        ("agencies", "0005_api_clients_and_embed_origins"),
+        ("appeals", "0019_api_request_withholds_access_codes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentVersion',
+            name="ConsentVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('text', models.TextField(verbose_name='text of the consent')),
-                ('text_ky', models.TextField(null=True, verbose_name='text of the consent')),
-                ('text_ru', models.TextField(null=True, verbose_name='text of the consent')),
-                ('text_en', models.TextField(null=True, verbose_name='text of the consent')),
-                ('effective_from', models.DateTimeField(unique=True, verbose_name='effective from')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
+                ("text", models.TextField(verbose_name="text of the consent")),
+                (
+                    "text_ky",
+                    models.TextField(null=True, verbose_name="text of the consent"),
+                ),
+                (
+                    "text_ru",
+                    models.TextField(null=True, verbose_name="text of the consent"),
+                ),
+                (
+                    "text_en",
+                    models.TextField(null=True, verbose_name="text of the consent"),
+                ),
+                (
+                    "effective_from",
+                    models.DateTimeField(unique=True, verbose_name="effective from"),
+                ),
             ],
             options={
-                'verbose_name': 'consent version',
-                'verbose_name_plural': 'consent versions',
-                'ordering': ['-effective_from'],
+                "verbose_name": "consent version",
+                "verbose_name_plural": "consent versions",
+                "ordering": ["-effective_from"],
             },
         ),
         migrations.CreateModel(
-            name='ProcessingPolicy',
+            name="ProcessingPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('body', models.TextField(verbose_name='text of the policy')),
-                ('body_ky', models.TextField(null=True, verbose_name='text of the policy')),
-                ('body_ru', models.TextField(null=True, verbose_name='text of the policy')),
-                ('body_en', models.TextField(null=True, verbose_name='text of the policy')),
-                ('effective_from', models.DateTimeField(unique=True, verbose_name='effective from')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
+                ("body", models.TextField(verbose_name="text of the policy")),
+                (
+                    "body_ky",
+                    models.TextField(null=True, verbose_name="text of the policy"),
+                ),
+                (
+                    "body_ru",
+                    models.TextField(null=True, verbose_name="text of the policy"),
+                ),
+                (
+                    "body_en",
+                    models.TextField(null=True, verbose_name="text of the policy"),
+                ),
+                (
+                    "effective_from",
+                    models.DateTimeField(unique=True, verbose_name="effective from"),
+                ),
             ],
             options={
-                'verbose_name': 'processing policy',
-                'verbose_name_plural': 'processing policies',
-                'ordering': ['-effective_from'],
+                "verbose_name": "processing policy",
+                "verbose_name_plural": "processing policies",
+                "ordering": ["-effective_from"],
             },
         ),
         migrations.AddField(
-            model_name='appeal',
-            name='flags',
-            field=models.JSONField(blank=True, default=list, editable=False, verbose_name='flags'),
+            model_name="appeal",
+            name="flags",
+            field=models.JSONField(
+                blank=True, default=list, editable=False, verbose_name="flags"
+            ),
         ),
         migrations.AddField(
-            model_name='appeal',
-            name='inadmissibility_ground',
-            field=models.CharField(blank=True, choices=[('no_name_or_address', 'no name or no address for the answer'), ('unreadable', 'the text cannot be read'), ('offensive', 'obscene or insulting language'), ('repeated', 'repeats a matter already answered, with no new arguments'), ('for_a_court', 'the matter is for a court or decided by one')], max_length=32, verbose_name='legal ground'),
+            model_name="appeal",
+            name="inadmissibility_ground",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("no_name_or_address", "no name or no address for the answer"),
+                    ("unreadable", "the text cannot be read"),
+                    ("offensive", "obscene or insulting language"),
+                    (
+                        "repeated",
+                        "repeats a matter already answered, with no new arguments",
+                    ),
+                    ("for_a_court", "the matter is for a court or decided by one"),
+                ],
+                max_length=32,
+                verbose_name="legal ground",
+            ),
         ),
         migrations.AlterField(
-            model_name='appeal',
-            name='outcome',
-            field=models.CharField(blank=True, choices=[('supported', 'supported'), ('explained', 'explained'), ('not_supported', 'not supported'), ('forwarded', 'forwarded to another body'), ('left_without_consideration', 'left without consideration'), ('withdrawn', 'withdrawn by the citizen')], max_length=32, verbose_name='outcome'),
+            model_name="appeal",
+            name="outcome",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("supported", "supported"),
+                    ("explained", "explained"),
+                    ("not_supported", "not supported"),
+                    ("forwarded", "forwarded to another body"),
+                    ("left_without_consideration", "left without consideration"),
+                    ("withdrawn", "withdrawn by the citizen"),
+                ],
+                max_length=32,
+                verbose_name="outcome",
+            ),
         ),
         migrations.AlterField(
-            model_name='event',
-            name='type',
-            field=models.CharField(choices=[('submitted', 'submitted through the portal'), ('registered', 'registered'), ('left_without_consideration', 'left without consideration'), ('imported', 'imported from an old register'), ('linked_repeat', 'linked as a repeated appeal'), ('grouped', 'grouped with a mass appeal'), ('routed', 'sent to the agency'), ('forwarded', 'forwarded to another body'), ('assigned', 'executor assigned'), ('returned', "returned as outside the agency's competence"), ('contributed', "co-executor's input sent"), ('answer_submitted', 'answer submitted for approval'), ('answer_sent_back', 'answer sent back for revision'), ('extended', 'deadline extended'), ('overdue', 'deadline missed'), ('answered', 'answered'), ('re_review_requested', 're-review requested'), ('rated', 'answer rated by the citizen'), ('notified', 'citizen notified'), ('personal_data_removed', 'personal data removed under the retention period'), ('access_code_reissued', 'access code issued anew'), ('added_by_citizen', 'information added by the citizen'), ('withdrawn', 'withdrawn by the citizen'), ('personal_data_issued', 'personal data issued to the data subject')], max_length=40, verbose_name='event'),
+            model_name="event",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("submitted", "submitted through the portal"),
+                    ("registered", "registered"),
+                    ("left_without_consideration", "left without consideration"),
+                    ("imported", "imported from an old register"),
+                    ("linked_repeat", "linked as a repeated appeal"),
+                    ("grouped", "grouped with a mass appeal"),
+                    ("routed", "sent to the agency"),
+                    ("forwarded", "forwarded to another body"),
+                    ("assigned", "executor assigned"),
+                    ("returned", "returned as outside the agency's competence"),
+                    ("contributed", "co-executor's input sent"),
+                    ("answer_submitted", "answer submitted for approval"),
+                    ("answer_sent_back", "answer sent back for revision"),
+                    ("extended", "deadline extended"),
+                    ("overdue", "deadline missed"),
+                    ("answered", "answered"),
+                    ("re_review_requested", "re-review requested"),
+                    ("rated", "answer rated by the citizen"),
+                    ("notified", "citizen notified"),
+                    (
+                        "personal_data_removed",
+                        "personal data removed under the retention period",
+                    ),
+                    ("access_code_reissued", "access code issued anew"),
+                    ("added_by_citizen", "information added by the citizen"),
+                    ("withdrawn", "withdrawn by the citizen"),
+                    (
+                        "personal_data_issued",
+                        "personal data issued to the data subject",
+                    ),
+                ],
+                max_length=40,
+                verbose_name="event",
+            ),
         ),
         migrations.CreateModel(
-            name='Addition',
+            name="Addition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='added at')),
-                ('api_client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.apiclient', verbose_name='added through')),
-                ('appeal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='additions', to='appeals.appeal')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                (
+                    "added_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="added at"
+                    ),
+                ),
+                (
+                    "submission_key",
+                    models.UUIDField(
+                        blank=True, editable=False, null=True, unique=True
+                    ),
+                ),
+                (
+                    "api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.apiclient",
+                        verbose_name="added through",
+                    ),
+                ),
+                (
+                    "appeal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="additions",
+                        to="appeals.appeal",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'addition',
-                'verbose_name_plural': 'additions',
-                'ordering': ['added_at', 'id'],
+                "verbose_name": "addition",
+                "verbose_name_plural": "additions",
+                "ordering": ["added_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='addition',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='appeals.addition'),
+            model_name="attachment",
+            name="addition",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attachments",
+                to="appeals.addition",
+            ),
         ),
         migrations.AddField(
-            model_name='appeal',
-            name='consent_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='appeals.consentversion', verbose_name='consent text accepted'),
+            model_name="appeal",
+            name="consent_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="appeals.consentversion",
+                verbose_name="consent text accepted",
+            ),
         ),
         migrations.CreateModel(
-            name='DataSubjectRequest',
+            name="DataSubjectRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('requester_name', models.CharField(max_length=300, verbose_name='requester')),
-                ('requester_contact', models.CharField(blank=True, max_length=500, verbose_name='contact')),
-                ('received_on', models.DateField(verbose_name='received on')),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('answered_on', models.DateField(blank=True, null=True, verbose_name='answered on')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency', verbose_name='agency')),
-                ('appeals', models.ManyToManyField(related_name='+', to='appeals.appeal', verbose_name='appeals concerned')),
-                ('registered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='registered by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="updated"),
+                ),
+                (
+                    "requester_name",
+                    models.CharField(max_length=300, verbose_name="requester"),
+                ),
+                (
+                    "requester_contact",
+                    models.CharField(
+                        blank=True, max_length=500, verbose_name="contact"
+                    ),
+                ),
+                ("received_on", models.DateField(verbose_name="received on")),
+                ("due_on", models.DateField(verbose_name="due on")),
+                (
+                    "answered_on",
+                    models.DateField(blank=True, null=True, verbose_name="answered on"),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.agency",
+                        verbose_name="agency",
+                    ),
+                ),
+                (
+                    "appeals",
+                    models.ManyToManyField(
+                        related_name="+",
+                        to="appeals.appeal",
+                        verbose_name="appeals concerned",
+                    ),
+                ),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="registered by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'data-subject request',
-                'verbose_name_plural': 'data-subject requests',
-                'ordering': ['answered_on', 'due_on', 'id'],
+                "verbose_name": "data-subject request",
+                "verbose_name_plural": "data-subject requests",
+                "ordering": ["answered_on", "due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FlagWord',
+            name="FlagWord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(choices=[('ky', 'Кыргызча'), ('ru', 'Русский'), ('en', 'English')], max_length=2, verbose_name='language')),
-                ('stem', models.CharField(max_length=64, verbose_name='word stem')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[
+                            ("ky", "Кыргызча"),
+                            ("ru", "Русский"),
+                            ("en", "English"),
+                        ],
+                        max_length=2,
+                        verbose_name="language",
+                    ),
+                ),
+                ("stem", models.CharField(max_length=64, verbose_name="word stem")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'flag word',
-                'verbose_name_plural': 'flag words',
-                'constraints': [models.UniqueConstraint(fields=('language', 'stem'), name='flag_word_unique')],
+                "verbose_name": "flag word",
+                "verbose_name_plural": "flag words",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("language", "stem"), name="flag_word_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -25,6 +25,8 @@ CALLBACK_EVENTS = frozenset(
         Event.Type.EXTENDED,
         Event.Type.ANSWERED,
         Event.Type.RE_REVIEW_REQUESTED,
+        Event.Type.ADDED_BY_CITIZEN,
+        Event.Type.WITHDRAWN,
     }
 )
 

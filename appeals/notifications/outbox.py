@@ -40,8 +40,16 @@ TEMPLATES = (
     "forwarded",
     "extended",
     "answered",
+    "withdrawn",
 )
-STAFF_TEMPLATES = ("reminder", "overdue", "digest", "re_review")
+STAFF_TEMPLATES = (
+    "reminder",
+    "overdue",
+    "digest",
+    "re_review",
+    "addition",
+    "withdrawn",
+)
 
 
 # A person's name: letters, with spaces, hyphens and apostrophes between them.

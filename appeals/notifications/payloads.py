@@ -37,3 +37,18 @@ def answer_data(appeal: Appeal) -> dict | None:
         "text": answer.text,
         "approved_at": answer.approved_at.isoformat() if answer.approved_at else None,
     }
+
+
+def additions_data(appeal: Appeal) -> list[dict]:
+    """What the citizen added after filing, oldest first (the API's detail)."""
+    return [
+        {
+            "added_at": addition.added_at.isoformat(),
+            "text": addition.text,
+            "files": [
+                {"name": item.original_name, "size": item.size}
+                for item in addition.attachments.all()
+            ],
+        }
+        for addition in appeal.additions.prefetch_related("attachments")
+    ]

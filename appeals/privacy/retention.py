@@ -5,8 +5,8 @@ Removed: the applicant's name, address, phone and e-mail with their look-up keys
 text of the appeal, the access code (the tracking page no longer opens), every
 attachment (the citizen's files and the scan of the original, files deleted from
 storage), the answer letter PDF (it is addressed to the applicant by name and address),
-the citizen's own words elsewhere (rating comments, re-review reasons, the reason kept
-in the re-review event), the citizen's notifications (address and text), and the
+the citizen's own words elsewhere (rating comments, re-review reasons, the texts added
+after filing, the reason given for a withdrawal, and those reasons kept in the events), the citizen's notifications (address and text), and the
 records of which staff member opened personal data once they are older than the period.
 
 Kept, because they are the state's record or the figures: the register (numbers,
@@ -30,11 +30,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from appeals.models import (
+    Addition,
     Answer,
     Appeal,
     Attachment,
     Event,
     Notification,
+    Outcome,
     PersonalDataAccess,
     Rating,
     ReReview,
@@ -143,9 +145,13 @@ def _remove_batch(
         Answer.objects.filter(appeal_id__in=ids).exclude(letter="").update(letter="")
         Rating.objects.filter(appeal_id__in=ids).exclude(comment="").update(comment="")
         ReReview.objects.filter(appeal_id__in=ids).update(reason="")
+        Addition.objects.filter(appeal_id__in=ids).exclude(text="").update(text="")
+        Appeal.objects.filter(pk__in=ids, outcome=Outcome.WITHDRAWN).update(
+            outcome_reason=""
+        )
         Event.objects.filter(
             appeal_id__in=ids,
-            type=Event.Type.RE_REVIEW_REQUESTED,
+            type__in=[Event.Type.RE_REVIEW_REQUESTED, Event.Type.WITHDRAWN],
             data__has_key="reason",
         ).update(data={})
         Notification.objects.filter(appeal_id__in=ids, user__isnull=True).update(

@@ -13,9 +13,11 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agencies.models import Agency
 from appeals.models import (
+    Addition,
     Answer,
     Appeal,
     Event,
@@ -142,6 +144,17 @@ def _citizen_sentence(event: Event, appeal: Appeal) -> str:
             return _("Answered")
         case Event.Type.RE_REVIEW_REQUESTED:
             return _("Re-review requested")
+        case Event.Type.ADDED_BY_CITIZEN:
+            files = data.get("files", 0)
+            if files:
+                return ngettext(
+                    "You added information and %(count)s file",
+                    "You added information and %(count)s files",
+                    files,
+                ) % {"count": files}
+            return _("You added information")
+        case Event.Type.WITHDRAWN:
+            return _("Withdrawn by you")
     return ""
 
 
@@ -152,6 +165,12 @@ def citizen_answer(appeal: Appeal):
         return None
     found = _LATEST_APPROVED_ANSWER(appeal=appeal.pk)
     return found[0] if found else None
+
+
+def citizen_additions(appeal: Appeal) -> list[Addition]:
+    """What the citizen added after filing, oldest first, with their files (the
+    status page and the staff's card show them beside the original)."""
+    return list(appeal.additions.prefetch_related("attachments"))
 
 
 def staff_history(appeal: Appeal) -> QuerySet[Event]:

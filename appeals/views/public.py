@@ -16,9 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.models import Agency
 from appeals.casework import answering
-from appeals.forms import AppealForm, RatingForm, ReReviewForm, TrackForm
+from appeals.forms import (
+    AdditionForm,
+    AppealForm,
+    RatingForm,
+    ReReviewForm,
+    TrackForm,
+)
 from appeals.intake import filing, queries, uploads
-from appeals.models import Appeal
+from appeals.models import Appeal, Status
 from appeals.register import codes, lookups
 from portal import filestore, pdf, ratelimit
 
@@ -296,8 +302,18 @@ def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
     return _status_page(request, appeal)
 
 
-def _status_page(request, appeal, *, rating_form=None, re_review_form=None, status=200):
+def _status_page(
+    request,
+    appeal,
+    *,
+    rating_form=None,
+    re_review_form=None,
+    addition_form=None,
+    status=200,
+):
     answer = lookups.citizen_answer(appeal)
+    if addition_form is None:
+        addition_form = AdditionForm(initial={"submission_key": uuid.uuid4()})
     return render(
         request,
         "appeals/appeal_status.html",
@@ -309,6 +325,14 @@ def _status_page(request, appeal, *, rating_form=None, re_review_form=None, stat
             "can_ask_re_review": lookups.can_ask_re_review(appeal, answer),
             "rating_form": rating_form or RatingForm(),
             "re_review_form": re_review_form or ReReviewForm(),
+            "is_open": appeal.status != Status.CLOSED,
+            "additions": lookups.citizen_additions(appeal),
+            "addition_form": addition_form,
+            "staged": (
+                queries.staged_uploads(addition_form.get_submission_key())
+                if addition_form.is_bound
+                else []
+            ),
         },
         status=status,
     )

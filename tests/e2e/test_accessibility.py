@@ -59,6 +59,7 @@ PUBLIC = [
     Visit("track-errors", "/track/", submit="main form button[type=submit]"),
     Visit("agencies", "/agencies/"),
     Visit("statistics", "/statistics/"),
+    Visit("privacy", "/privacy/"),
     Visit("staff-login", "/staff/login/"),
     Visit("not-found", "/no-such-page/"),
 ]
@@ -79,6 +80,13 @@ STAFF = {
         Visit("register-oral", "/staff/register/oral/"),
         Visit("registration-card", "/staff/appeals/{in_work}/"),
         Visit("journal", "/staff/journal/"),
+        Visit("data-requests", "/staff/data-requests/"),
+        Visit(
+            "data-request-new-errors",
+            "/staff/data-requests/new/",
+            submit=".data-request-form button[type=submit]",
+        ),
+        Visit("data-request", "/staff/data-requests/{data_request}/"),
     ],
     "controller": [
         Visit("controllers-queue", "/staff/routing/"),
@@ -110,9 +118,15 @@ PUBLIC_SAMPLE = {
     "track",
     "agencies",
     "statistics",
+    "privacy",
 }
 STAFF_SAMPLE = {
-    "clerk": {"register-written-errors"},
+    "clerk": {
+        "register-written-errors",
+        "data-requests",
+        "data-request-new-errors",
+        "data-request",
+    },
     "executor": {"work-executor"},
     "manager": {"report-shown"},
 }
@@ -137,6 +151,7 @@ class Tour:
             registered=self.world.registered.pk,
             in_work=self.world.in_work.pk,
             answered=self.world.answered.pk,
+            data_request=self.world.data_request.pk,
             quarter=self.world.quarter,
             year=today.year,
             lang=self.lang,

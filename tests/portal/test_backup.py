@@ -316,6 +316,22 @@ def test_restore_refuses_a_database_that_is_not_empty(media_root, tmp_path):
     assert settings.DATABASES["default"]["NAME"].startswith("test_")
 
 
+@postgres_round_trip
+def test_behind_pgbouncer_backups_ask_for_a_direct_connection(
+    media_root, tmp_path, settings
+):
+    """pg_dump and pg_restore set session parameters that a transaction pooler would
+    hand to other clients: the commands refuse, saying what to run instead."""
+    archive = tmp_path / "backup.tar.gz"
+    call_command("backup", output=archive)
+    settings.DATABASE_POOLER = "pgbouncer"
+    with pytest.raises(CommandError, match="connect to PostgreSQL directly"):
+        call_command("backup", output=tmp_path / "again.tar.gz")
+    with pytest.raises(CommandError, match="connect to PostgreSQL directly"):
+        call_command("restore", str(archive))
+    assert not (tmp_path / "again.tar.gz").exists()
+
+
 SQLITE_FILL = """
 from django.utils import timezone
 from agencies.models import Agency

@@ -228,7 +228,10 @@ def test_appeals_left_without_consideration_count_as_received(people, apparatus,
     submitted = submit_through_portal(dt.date(2025, 2, 4))
     for appeal in (registered, submitted):
         registration.leave_without_consideration(
-            appeal_id=appeal.pk, actor=people["clerk"], reason="Нет адреса заявителя."
+            appeal_id=appeal.pk,
+            actor=people["clerk"],
+            ground="no_name_or_address",
+            reason="Нет адреса заявителя.",
         )
 
     intake = report()
@@ -429,6 +432,7 @@ def test_breakdowns_by_kind_topic_agency_and_outcome_in_the_report_language(
         "not_supported": 0,
         "forwarded": 0,
         "left_without_consideration": 0,
+        "withdrawn": 0,
         "not_recorded": 1,
     }
     assert {r.code: r.share for r in block.by_outcome}["explained"] == Decimal("50.0")

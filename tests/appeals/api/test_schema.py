@@ -82,6 +82,7 @@ def test_schema_is_served_and_names_every_endpoint(client):
     assert set(paths) == {
         "/api/v1/appeals/",
         "/api/v1/appeals/{number}/",
+        "/api/v1/appeals/{number}/additions/",
         "/api/v1/forwarded/",
     }
 

@@ -14,7 +14,10 @@ from django.utils import timezone, translation
 
 from agencies.models import Agency
 from appeals.casework import answering, routing
+from appeals.citizen import additions, withdrawal
+from appeals.intake import filing
 from appeals.models import (
+    Addition,
     Appeal,
     Event,
     Notification,
@@ -33,6 +36,7 @@ from tests.factories import (
     presidents_letter,
     staff_member,
 )
+from tests.files import png_bytes
 from tests.helpers import login_staff
 
 pytestmark = pytest.mark.django_db
@@ -313,3 +317,32 @@ def test_an_appeal_a_clerk_holds_locked_is_left_for_the_next_run(office):
         worker.join(timeout=30)
     assert _remove().appeals == 1
     assert Appeal.objects.get(pk=locked.pk).applicant_name == ""
+
+
+def test_what_the_citizen_added_or_said_on_withdrawing_is_removed_too(
+    office, django_capture_on_commit_callbacks
+):
+    appeal, _code = office.register("Сыдыкова Айгүл")
+    with django_capture_on_commit_callbacks(execute=True):
+        addition = additions.add_to_appeal(
+            appeal_id=appeal.pk,
+            text="Мой новый телефон 0700 111 222, звоните после шести.",
+            files=[
+                filing.NewAttachment(
+                    name="справка.png", content_type="image/png", content=png_bytes()
+                )
+            ],
+        )
+        withdrawal.withdraw_appeal(
+            appeal_id=appeal.pk, reason="Айгүл Сыдыкова решила вопрос сама."
+        )
+    stored = addition.attachments.get().file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        _remove()
+    appeal.refresh_from_db()
+    assert appeal.outcome == "withdrawn" and appeal.outcome_reason == ""
+    assert Addition.objects.get(pk=addition.pk).text == ""
+    assert not addition.attachments.exists()
+    assert not default_storage.exists(stored)
+    withdrawn = appeal.events.get(type=Event.Type.WITHDRAWN)
+    assert withdrawn.data == {}

@@ -1,0 +1,1 @@
+"""What a citizen does with an appeal after filing it: adds to it, withdraws it."""
