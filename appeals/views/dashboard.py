@@ -19,6 +19,7 @@ from agencies.models import Agency
 from appeals.oversight import figures as dashboard
 from appeals.oversight.figures import FIGURES, FIGURES_BY_CODE, Figure, Number, Trend
 from appeals.register import permissions
+from appeals.suggestions import figures as suggestion_figures
 from portal.numbers import percent
 from portal.pagination import keyset_page
 from portal.periods import Period, parse_period, period_title
@@ -376,6 +377,10 @@ def figures(request: HttpRequest) -> HttpResponse:
             "chart_width": CHART_WIDTH,
             "chart_label": CHART_LABEL,
             "today": today,
+            # Routing is national (the controllers'): shown with the whole government.
+            "routing_months": suggestion_figures.monthly(today=today)
+            if scope.whole_government and agency is None
+            else [],
         },
     )
 

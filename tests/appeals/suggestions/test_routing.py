@@ -182,3 +182,61 @@ def test_an_appeal_routed_by_suggestion_can_be_returned_and_is_not_routed_again(
     assert suggested_routing.route_by_suggestion(appeal_id=appeal.pk) is None
     appeal.refresh_from_db()
     assert appeal.status == Status.REGISTERED
+
+
+def test_the_monthly_figures_count_first_suggestions_taken_and_returns(
+    settings, trained, bodies, clerk, controller
+):
+    from appeals.suggestions import figures
+
+    settings.ROUTING_AUTO_THRESHOLD = 0.6
+    followed = paper_appeal(clerk, text=SCHOOL_TEXT)
+    suggested_routing.route_appeal(
+        appeal_id=followed.pk, actor=controller, lead=bodies["school"]
+    )
+    routing.return_appeal(
+        appeal_id=followed.pk,
+        actor=staff_member("head", bodies["school"]),
+        reason="Не наше.",
+    )
+    against = paper_appeal(clerk, text=SCHOOL_TEXT)
+    suggested_routing.route_appeal(
+        appeal_id=against.pk, actor=controller, lead=bodies["roads"]
+    )
+    bodies["school"].routes_by_suggestion = True
+    bodies["school"].save()
+    automatic = paper_appeal(clerk, text=SCHOOL_TEXT)
+    suggested_routing.route_by_suggestion(appeal_id=automatic.pk)
+
+    [month] = figures.monthly(months=2)
+
+    assert (month.routed, month.suggested, month.first_taken, month.automatic) == (
+        3,
+        3,
+        1,
+        1,
+    )
+    assert (month.taken_returned, month.other, month.other_returned) == (1, 1, 0)
+    assert month.first_taken_share == 50.0
+    assert month.taken_returned_share == 50.0
+
+
+def test_the_figures_page_shows_the_routing_months_to_the_whole_government(
+    client, trained, bodies, clerk, controller
+):
+    appeal = paper_appeal(clerk, text=SCHOOL_TEXT)
+    suggested_routing.route_appeal(
+        appeal_id=appeal.pk, actor=controller, lead=bodies["school"]
+    )
+    login_staff(client, controller)
+
+    html = client.get("/en/staff/figures/").content.decode()
+
+    table = html.split('id="routing-figures"')[1].split("</table>")[0]
+    assert "<td>1 (100.0 %)</td>" in table  # the first suggestion taken
+    head = staff_member("head", bodies["school"])
+    client.logout()
+    login_staff(client, head)
+    assert (
+        'id="routing-figures"' not in client.get("/en/staff/figures/").content.decode()
+    )
