@@ -2,7 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from appeals.accounts import views as auth
-from appeals.views import dashboard, data_requests, inbox, journal, routing, staff
+from appeals.views import (
+    dashboard,
+    data_requests,
+    inbox,
+    journal,
+    routing,
+    staff,
+    suggestions,
+)
 
 app_name = "staff"
 
@@ -18,6 +26,7 @@ urlpatterns = [
     path("queue/<int:pk>/", staff.queue_item, name="queue_item"),
     path("register/written/", staff.register_written, name="register_written"),
     path("register/oral/", staff.register_oral, name="register_oral"),
+    path("register/topic/", suggestions.suggest_topic, name="suggest_topic"),
     path("appeals/<int:pk>/", staff.registration_card, name="card"),
     path("attachments/<int:pk>/", staff.attachment, name="attachment"),
     path("answers/<int:pk>/letter.pdf", staff.answer_letter, name="answer_letter"),

@@ -93,6 +93,7 @@ CASES = {
     "queue_item_registered": Case("staff:queue_item", "in_work"),
     "register_written": Case("staff:register_written"),
     "register_oral": Case("staff:register_oral"),
+    "suggest_topic": Case("staff:suggest_topic", method="post"),
     "card": Case("staff:card", "in_work"),
     "card_answered": Case("staff:card", "answered"),
     "attachment": Case("staff:attachment", "scan"),
@@ -141,6 +142,7 @@ EXPECTED = {
     "queue_item_registered": (L, L,  F,    F,    F,    F,    F,    H,    F,    CARD, F,    F,    F),
     "register_written":     (L,  L,  F,    F,    F,    F,    F,    OK,   F,    OK,   F,    F,    F),
     "register_oral":        (L,  L,  F,    F,    F,    F,    F,    OK,   F,    OK,   F,    F,    F),
+    "suggest_topic":        (L,  L,  F,    F,    F,    F,    F,    OK,   F,    OK,   F,    F,    F),
     # Managers read statistics only (design.md): no card, file or letter of any
     # agency, their own included.
     "card":                 (L,  L,  OK,   OK,   H,    H,    H,    H,    OK,   OK,   H,    F,    F),

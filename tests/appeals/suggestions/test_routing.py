@@ -240,3 +240,34 @@ def test_the_figures_page_shows_the_routing_months_to_the_whole_government(
     assert (
         'id="routing-figures"' not in client.get("/en/staff/figures/").content.decode()
     )
+
+
+def test_the_clerk_gets_the_topic_suggested_for_the_text(client, bodies, clerk):
+    from tests.factories import TopicFactory
+
+    topics = {kind: TopicFactory(code=f"topic-{kind}", name_en=kind) for kind in WORDS}
+    examples = [
+        model.Example(
+            text=e.text,
+            agency_id=e.agency_id,
+            topic_id=topics[
+                next(k for k, body in bodies.items() if body.pk == e.agency_id)
+            ].pk,
+            at=e.at,
+            appeal_id=e.appeal_id,
+        )
+        for e in examples_for(bodies, 90)
+    ]
+    login_staff(client, clerk)
+    url = "/en/staff/register/topic/"
+    assert client.post(url, {"text": SCHOOL_TEXT}).json() == {"topic": None}
+    model.store(model.train(examples))
+
+    found = client.post(url, {"text": SCHOOL_TEXT}).json()
+
+    assert found["topic"] == topics["school"].pk
+    assert found["message"].startswith("Topic suggested from the text: school (")
+    assert client.post(url, {"text": "123 456"}).json() == {"topic": None}
+    page = client.get("/en/staff/register/written/").content.decode()
+    assert 'data-suggest-topic-url="/en/staff/register/topic/"' in page
+    assert "js/topic_suggestion" in page and 'id="topic-suggestion"' in page
