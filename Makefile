@@ -9,6 +9,7 @@ DEV_ENV := DEBUG=1
 run: install compile-messages
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_demo
+	$(DEV_ENV) $(PY) manage.py signing_demo_ca
 	$(DEV_ENV) bash scripts/dev-server.sh
 
 test: install compile-messages

@@ -316,6 +316,23 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # download goes through a permission-checked view.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
+# --- Signed documents (issue 31, portal/signing.py) ------------------------------------
+# The portal's PKCS#12 (a path, or "storage:<name>" in the default storage) and its
+# password; agencies' own certificates as JSON {"CODE": "path"} with each password in
+# SIGNING_PASSWORD_<CODE>. Passwords live in the environment, never in the database.
+PORTAL_SIGNING_P12 = env.str("PORTAL_SIGNING_P12", default="")
+PORTAL_SIGNING_PASSWORD = env.str("PORTAL_SIGNING_PASSWORD", default="")
+SIGNING_CERTIFICATES = env.json("SIGNING_CERTIFICATES", default={})
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
+SIGNING_CRLS = env.list("SIGNING_CRLS", default=[])
+SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
+# Without PORTAL_SIGNING_P12, DEBUG signs with the demonstration authority.
+SIGNING_USE_DEMO = env.bool("SIGNING_USE_DEMO", default=DEBUG)
+SIGNING_DEMO_DIR = Path(
+    env.str("SIGNING_DEMO_DIR", default=str(VAR_DIR / "signing-demo"))
+)
+# The public verification page's upload limit.
+VERIFY_MAX_UPLOAD = env.int("VERIFY_MAX_UPLOAD", default=20 * 1024 * 1024)
 # Object storage (README, "Files in object storage"): with STORAGE_URL
 # (s3://KEY:SECRET@BUCKET?endpoint_url=...&region=...&sse=AES256) or S3_BUCKET and the
 # other S3_* variables set, files live in that S3-compatible bucket (MinIO, Ceph RGW,
