@@ -349,3 +349,15 @@ def test_evaluate_refuses_a_file_without_the_agency_column(tmp_path, trained):
     assert err.getvalue().splitlines() == [
         "line 1: required column “agency” is missing"
     ]
+
+
+def test_train_since_a_date_learns_only_appeals_received_since(people, bodies):
+    register_and_route(people, "оорукана дарыгер", bodies["health"])
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+
+    assert len(model.training_examples(since=timezone.localdate())) == 1
+    assert model.training_examples(since=tomorrow) == []
+    with pytest.raises(CommandError, match="Only 0 routed"):
+        run("train", "--since", tomorrow.isoformat())
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        run("train", "--since", "yesterday")
