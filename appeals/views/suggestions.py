@@ -25,7 +25,7 @@ def suggest_topic(request: HttpRequest) -> JsonResponse:
     percent = round((suggestions.topic_probability or 0) * 100)
     return JsonResponse(
         {
-            "topic": topic.pk,
+            "topic": topic.code,  # the form chooses topics by code
             "message": _(
                 "Topic suggested from the text: %(topic)s (%(percent)s %%). Change it "
                 "if it is wrong."

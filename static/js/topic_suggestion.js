@@ -27,7 +27,7 @@
     }).then(function (data) {
       if (chosenByClerk || !data.topic) { return; }
       var value = String(data.topic);
-      if (!topic.querySelector("option[value='" + value + "']")) { return; }
+      if (!topic.querySelector("option[value=\"" + CSS.escape(value) + "\"]")) { return; }
       topic.value = value;
       suggested = value;
       note.textContent = data.message;
