@@ -131,7 +131,13 @@ def _citizen_sentence(event: Event, appeal: Appeal) -> str:
                 agency = appeal.lead_agency  # mostly, and the status page joined it
             else:
                 agency = Agency.objects.filter(pk=agency_id).first()
-            return _("Sent to %(agency)s") % {"agency": agency.name if agency else ""}
+            name = agency.name if agency else ""
+            if data.get("by_suggestion") is not None:  # appeals.suggestions.routing
+                return _(
+                    "Sent to %(agency)s by the portal, as earlier appeals like "
+                    "this one were (routed by suggestion)"
+                ) % {"agency": name}
+            return _("Sent to %(agency)s") % {"agency": name}
         case Event.Type.FORWARDED:
             return _("Forwarded to %(body)s") % {"body": data.get("body", "")}
         case Event.Type.EXTENDED:

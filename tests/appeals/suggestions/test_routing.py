@@ -150,6 +150,16 @@ def test_an_opted_in_agency_gets_probable_appeals_routed_by_suggestion(
     html = client.get(f"/en/staff/appeals/{confident.pk}/").content.decode()
     p = f"{event.data['by_suggestion']:.2f}"
     assert f"routed by suggestion (p = {p})" in html
+    from django.utils import translation
+
+    from appeals.register import lookups
+
+    with translation.override("en"):
+        history = [line.text for line in lookups.citizen_history(confident)]
+    assert history[-1] == (
+        "Sent to Ministry school by the portal, as earlier appeals like this one "
+        "were (routed by suggestion)"
+    )
     # Looked at once: the next sweep leaves the other appeal to the controllers.
     assert route_by_suggestion() == 0
 
