@@ -954,6 +954,8 @@ class Generator:
             escalated_for.isoformat() if escalated_for else n,
             forwarded_to,
             "",
+            "[]",  # no flags (issue 29's hints to clerks)
+            "",  # no inadmissibility ground
         )
         out["appeals_appeal"].append("\t".join(map(str, row)) + "\n")
         self._history(pk, status, outcome, received, registered_at, registered_by,
@@ -1057,6 +1059,7 @@ APPEAL_COLUMNS = (
     "addressee_id", "topic_id", "text", "language", "lead_agency_id", "repeat_of_id",
     "mass_lead_id", "is_imported", "closed_at", "extended_at", "extension_reason",
     "due_on", "escalated_for", "forwarded_to", "forwarding_letter_number",
+    "flags", "inadmissibility_ground",
 )  # fmt: skip
 ASSIGNMENT_COLUMNS = (
     "id", "created_at", "updated_at", "appeal_id", "agency_id", "role", "cover_note",

@@ -92,7 +92,6 @@ def main() -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        engines.psql(pair.primary, UNSET_DEFAULTS, DATABASE)
         engines.wait_replayed(pair, timeout=600)
         print(
             f"generated {args.appeals:,} appeals and replayed them on the standby "
@@ -114,22 +113,8 @@ def main() -> int:
     return 0
 
 
-# Columns of the appeal that bench/generate.py does not write yet (issue 29 added
-# them): database defaults for its COPY, taken off again afterwards, so the schema is
-# the migrations' own.
-SET_DEFAULTS = (
-    "ALTER TABLE appeals_appeal ALTER COLUMN flags SET DEFAULT '[]'::jsonb, "
-    "ALTER COLUMN inadmissibility_ground SET DEFAULT ''"
-)
-UNSET_DEFAULTS = (
-    "ALTER TABLE appeals_appeal ALTER COLUMN flags DROP DEFAULT, "
-    "ALTER COLUMN inadmissibility_ground DROP DEFAULT"
-)
-
-
 def _prepare(pair, primary_url: str) -> None:
-    """The database, migrated, with the defaults above (generate.py then finds it
-    empty and fills it)."""
+    """The database, migrated (generate.py then finds it empty and fills it)."""
     engines.psql(pair.primary, f"CREATE DATABASE {DATABASE}")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
@@ -137,7 +122,6 @@ def _prepare(pair, primary_url: str) -> None:
         env={**os.environ, "DATABASE_URL": primary_url, "DEBUG": "1"},
         check=True,
     )
-    engines.psql(pair.primary, SET_DEFAULTS, DATABASE)
 
 
 def _environment(primary_url: str, replica_url: str, samples: Path, work: Path):
