@@ -467,16 +467,18 @@ def current() -> tuple[RoutingModel, Bundle] | None:
     if version is None:
         return None
     if _loaded.get("id") == version.pk and _loaded.get("sha256") == version.sha256:
-        return version, _loaded["bundle"]
+        bundle = _loaded["bundle"]
+        return (version, bundle) if bundle is not None else None
     try:
         with default_storage.open(version.file_name, "rb") as file:
             bundle = loads(file.read(), sha256=version.sha256)
     except Exception:
+        # Logged once per process and version: the pages show the rule meanwhile.
         logger.exception("routing model %s cannot be loaded", version.file_name)
-        return None
+        bundle = None
     _loaded.clear()
     _loaded.update(id=version.pk, sha256=version.sha256, bundle=bundle)
-    return version, bundle
+    return (version, bundle) if bundle is not None else None
 
 
 def forget_loaded() -> None:
