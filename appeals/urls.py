@@ -1,6 +1,6 @@
 from django.urls import path
 
-from appeals.views import citizen, personal_data, public
+from appeals.views import citizen, personal_data, public, verify
 
 app_name = "appeals"
 
@@ -37,4 +37,5 @@ urlpatterns = [
         public.answer_letter,
         name="answer_letter",
     ),
+    path("verify/<str:code>/", verify.verify, name="verify"),
 ]

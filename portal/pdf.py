@@ -30,13 +30,22 @@ class StaticFilesFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
+# The archival form of issued letters and reports: PDF/A-3b (fonts embedded, an sRGB
+# output intent, XMP metadata); an archive validates it with veraPDF.
+ARCHIVAL = "pdf/a-3b"
+
+
 def render(
-    template: str, context: dict, *, request: HttpRequest | None = None
+    template: str,
+    context: dict,
+    *,
+    request: HttpRequest | None = None,
+    variant: str | None = None,
 ) -> bytes:
     html = render_to_string(template, context, request=request)
     return HTML(
         string=html, base_url="file:///", url_fetcher=StaticFilesFetcher()
-    ).write_pdf()
+    ).write_pdf(pdf_variant=variant)
 
 
 def response(content: bytes, *, filename: str, inline: bool = False) -> HttpResponse:

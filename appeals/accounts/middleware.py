@@ -44,6 +44,7 @@ PUBLIC_VIEWS = frozenset(
         "appeals:answer_letter",
         "appeals:add",
         "appeals:withdraw",
+        "appeals:verify",
     }
 )
 # The API authenticates every call by its client's key, never by the session (its

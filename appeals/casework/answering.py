@@ -22,13 +22,15 @@ from appeals.models import (
     Assignment,
     Contribution,
     Event,
+    IssuedDocument,
     Outcome,
     Rating,
     ReReview,
     Status,
 )
 from appeals.notifications import outbox as notifications
-from appeals.register import permissions, state, storage
+from appeals.register import issuing, permissions, state, storage
+from portal.signing import SigningError
 
 
 @transaction.atomic
@@ -140,12 +142,8 @@ def approve_answer(*, appeal_id: int, actor: AbstractBaseUser) -> Answer:
         answer.state = Answer.State.APPROVED
         answer.approved_by = actor
         answer.approved_at = now
-        letter = letters.render_answer_letter(appeal=appeal, answer=answer)
-        answer.letter.save(
-            f"answer-{appeal.registration_number}.pdf", ContentFile(letter), save=False
-        )
-        storage.remember(answer.letter.storage, answer.letter.name)
         answer.save()
+        signed = issue_letter(appeal=appeal, answer=answer)
         # A re-review is upheld when the new answer supports what the earlier did not.
         ReReview.objects.filter(appeal=appeal, upheld__isnull=True).update(
             upheld=answer.outcome == Outcome.SUPPORTED, decided_at=now
@@ -162,14 +160,96 @@ def approve_answer(*, appeal_id: int, actor: AbstractBaseUser) -> Answer:
             actor=actor,
             data={"answer_id": answer.pk, "outcome": answer.outcome},
         )
-        notifications.queue(
-            appeal=appeal,
-            template="answered",
-            extra={"answer": answer},
-            attachment=answer.letter.name,
-        )
+        if signed:
+            notifications.queue(
+                appeal=appeal,
+                template="answered",
+                extra={"answer": answer},
+                attachment=answer.letter.name,
+            )
         _answer_mass_members(appeal, answer, actor)
     return answer
+
+
+def issue_letter(*, appeal: Appeal, answer: Answer) -> bool:
+    """The approved answer's letter: rendered with a fresh verification code, signed,
+    stored. False when it cannot be signed now (a certificate or its password is
+    missing or wrong): the letter then waits, unsent and never unsigned, until
+    sign_waiting_letters signs and sends it."""
+    document = issuing.reserve(
+        kind=IssuedDocument.Kind.ANSWER_LETTER,
+        agency=answer.agency,
+        appeal=appeal,
+        answer=answer,
+        registration_number=appeal.registration_number,
+        language=appeal.language,
+    )
+    content = letters.render_answer_letter(
+        appeal=appeal, answer=answer, document=document
+    )
+
+    def store(signed: bytes) -> str:
+        answer.letter.save(
+            f"answer-{appeal.registration_number}.pdf", ContentFile(signed), save=False
+        )
+        storage.remember(answer.letter.storage, answer.letter.name)
+        answer.save(update_fields=["letter"])
+        return answer.letter.name
+
+    try:
+        issuing.sign(document, content, store=store)
+    except SigningError:
+        return False
+    return True
+
+
+def letter_waits_for_signing(answer: Answer) -> bool:
+    return answer.state == Answer.State.APPROVED and not answer.letter
+
+
+def sign_waiting_letters() -> int:
+    """Signs the letters left waiting (oldest first) and sends each to its citizen;
+    raises SigningError, with its reason, at the first that still cannot be signed."""
+    sent = 0
+    waiting = IssuedDocument.objects.filter(
+        kind=IssuedDocument.Kind.ANSWER_LETTER,
+        state=IssuedDocument.State.WAITING,
+        answer__isnull=False,
+    ).order_by("created_at")
+    for document_id in waiting.values_list("pk", flat=True):
+        with storage.atomic_with_files():
+            document = (
+                IssuedDocument.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=document_id, state=IssuedDocument.State.WAITING)
+                .select_related("answer__appeal", "answer__agency")
+                .first()
+            )
+            if document is None or document.answer.letter:
+                continue
+            answer, appeal = document.answer, document.answer.appeal
+            content = letters.render_answer_letter(
+                appeal=appeal, answer=answer, document=document
+            )
+
+            def store(signed: bytes, answer=answer, appeal=appeal) -> str:
+                answer.letter.save(
+                    f"answer-{appeal.registration_number}.pdf",
+                    ContentFile(signed),
+                    save=False,
+                )
+                storage.remember(answer.letter.storage, answer.letter.name)
+                answer.save(update_fields=["letter"])
+                return answer.letter.name
+
+            issuing.sign(document, content, store=store)
+            notifications.queue(
+                appeal=appeal,
+                template="answered",
+                extra={"answer": answer},
+                attachment=answer.letter.name,
+            )
+            sent += 1
+    return sent
 
 
 def _latest_answer(appeal: Appeal) -> Answer:
@@ -324,12 +404,7 @@ def _answer_mass_members(lead: Appeal, answer: Answer, actor: AbstractBaseUser) 
             approved_by=actor,
             approved_at=answer.approved_at,
         )
-        letter = letters.render_answer_letter(appeal=member, answer=copy)
-        copy.letter.save(
-            f"answer-{member.registration_number}.pdf", ContentFile(letter), save=False
-        )
-        storage.remember(copy.letter.storage, copy.letter.name)
-        copy.save(update_fields=["letter"])
+        signed = issue_letter(appeal=member, answer=copy)
         member.status = Status.CLOSED
         member.outcome = answer.outcome
         member.closed_at = answer.approved_at
@@ -340,11 +415,12 @@ def _answer_mass_members(lead: Appeal, answer: Answer, actor: AbstractBaseUser) 
             actor=actor,
             data={"answer_id": copy.pk, "outcome": copy.outcome, "mass_lead": lead.pk},
         )
-        notifications.queue(
-            appeal=member,
-            template="answered",
-            extra={"answer": copy},
-            attachment=copy.letter.name,
-        )
+        if signed:
+            notifications.queue(
+                appeal=member,
+                template="answered",
+                extra={"answer": copy},
+                attachment=copy.letter.name,
+            )
         count += 1
     return count
