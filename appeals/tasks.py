@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 
 from appeals.api.clients import forget_old_responses, prune_call_log
-from appeals.casework import inbox_rollup
+from appeals.casework import answering, inbox_rollup
 from appeals.intake import filing
 from appeals.notifications import outbox as notifications
 from appeals.oversight import reminders
@@ -82,3 +82,11 @@ def route_by_suggestion() -> int:
     """Route the newly registered appeals whose suggested agency opted in, above the
     threshold (appeals.suggestions.routing.sweep); one query while none opted in."""
     return suggested_routing.sweep()
+
+
+@shared_task(name="appeals.tasks.sign_waiting_letters", ignore_result=True)
+def sign_waiting_letters() -> int:
+    """Sign and send the answer letters left waiting for a usable certificate; a
+    missing or wrong password fails the task with its reason (and the metric
+    portal_documents_waiting_for_signing stays above zero)."""
+    return answering.sign_waiting_letters()

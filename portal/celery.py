@@ -18,6 +18,12 @@ app.conf.beat_schedule = {
         "task": "portal.tasks.record_heartbeat",
         "schedule": 60.0,
     },
+    # Every five minutes: signs and sends the answer letters waiting for a usable
+    # signing certificate (a password set or corrected since).
+    "sign-waiting-letters": {
+        "task": "appeals.tasks.sign_waiting_letters",
+        "schedule": 300.0,
+    },
     # Every minute: sends notifications that are due (retries, lost task messages).
     "sweep-notifications": {
         "task": "appeals.tasks.sweep_notifications",

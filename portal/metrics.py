@@ -16,7 +16,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from appeals.models import Appeal, Notification
+from appeals.models import Appeal, IssuedDocument, Notification
 from appeals.oversight.figures import WITH_AGENCY_STATUSES
 
 from .models import WorkerHeartbeat
@@ -126,6 +126,16 @@ class PortalCollector(Collector):
         for worker, seen_at in WorkerHeartbeat.objects.values_list("worker", "seen_at"):
             heartbeats.add_metric([worker], (now - seen_at).total_seconds())
         yield heartbeats
+
+        # Alert when above zero for long: a signing certificate or its password is
+        # missing or wrong and answer letters wait, unsent (appeals.tasks).
+        yield GaugeMetricFamily(
+            "portal_documents_waiting_for_signing",
+            "Issued documents (answer letters) still waiting for a signature",
+            value=IssuedDocument.objects.filter(
+                state=IssuedDocument.State.WAITING
+            ).count(),
+        )
 
 
 def may_scrape(request: HttpRequest) -> bool:

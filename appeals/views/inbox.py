@@ -237,11 +237,19 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
                 if action == "submit":
                     kwargs["submit"] = True
             try:
-                service(appeal_id=appeal.pk, actor=request.user, **kwargs)
+                result = service(appeal_id=appeal.pk, actor=request.user, **kwargs)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
                 return redirect("staff:work", pk=appeal.pk)
             messages.success(request, DONE_MESSAGES[action])
+            if action == "approve" and answering.letter_waits_for_signing(result):
+                messages.warning(
+                    request,
+                    gettext_lazy(
+                        "The letter is waiting for signing: it will be sent to the "
+                        "citizen once the agency's signing certificate can be used."
+                    ),
+                )
             if action in ("return", "approve"):
                 return redirect("staff:inbox")
             return redirect("staff:work", pk=appeal.pk)
