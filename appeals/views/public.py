@@ -23,10 +23,11 @@ from appeals.forms import (
     ReReviewForm,
     TrackForm,
 )
-from appeals.intake import filing, queries, uploads
+from appeals.intake import filing, queries, receipts, uploads
 from appeals.models import Appeal, Status
 from appeals.register import codes, lookups
 from portal import filestore, pdf, ratelimit
+from portal.signing import SigningError
 
 RECEIPTS = "appeal_receipts"  # session: tracking number -> access code, for the receipt
 TRACKED = "appeal_tracked"  # session: tracking numbers this visitor has opened
@@ -224,15 +225,13 @@ def receipt_pdf(request: HttpRequest, tracking_number: str) -> HttpResponse:
     )
     if appeal is None or code is None:
         raise Http404
-    content = pdf.render(
-        "appeals/receipt_pdf.html",
-        {
-            "appeal": appeal,
-            "access_code": code,
-            "attachments": appeal.attachments.all(),
-        },
-        request=request,
-    )
+    try:
+        content = receipts.issue_receipt(
+            appeal=appeal, access_code=code, request=request
+        )
+    except SigningError:
+        # Never an unsigned receipt; the reason is logged by the signing service.
+        return render(request, "appeals/receipt_unavailable.html", status=503)
     return pdf.response(content, filename=f"receipt-{tracking_number}.pdf")
 
 
