@@ -9,7 +9,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from agencies.models import Agency
+from appeals.models import IssuedDocument
+from appeals.register import issuing
 from portal.periods import parse_period, period_title
+from portal.signing import SigningError
 
 from . import selectors
 from .models import ArchivedReport
@@ -65,6 +68,49 @@ def _keep(
     return record
 
 
+def _keep_signed_pdf(
+    *, period: Period, agency: Agency | None, report, figures: dict
+) -> ArchivedReport | None:
+    """The archived PDF: PDF/A with its verification code, signed by the agency's (or
+    the portal's) certificate. When it cannot be signed it is not archived now (never
+    unsigned): the next run fills what is missing."""
+    # Imported here: WeasyPrint loads only where a PDF is made.
+    from portal import pdf
+
+    from .render.pdf import render as render_pdf
+
+    document = issuing.reserve(
+        kind=IssuedDocument.Kind.REPORT,
+        agency=agency,
+        registration_number=period.label,
+        language=report.language,
+    )
+    content = render_pdf(
+        report, extra=issuing.footer_context(document), variant=pdf.ARCHIVAL
+    )
+    try:
+        signed = issuing.sign(document, content, store=lambda _signed: "")
+    except SigningError:
+        document.delete()
+        logger.error("report %s was not archived as PDF: not signed", period.label)
+        return None
+    record = _keep(
+        period=period,
+        agency=agency,
+        language=report.language,
+        fmt=ArchivedReport.Format.PDF,
+        name=filename(report, ArchivedReport.Format.PDF),
+        content=signed,
+        figures=figures,
+    )
+    if record is None:
+        document.delete()
+        return None
+    document.file_name = record.file.name
+    document.save(update_fields=["file_name"])
+    return record
+
+
 def archive_period(*, period: Period) -> list[ArchivedReport]:
     """Archive the period's reports (all state bodies, then each active agency; ky,
     ru, en; PDF, XLSX, JSON). What is archived already is skipped, never replaced,
@@ -88,15 +134,20 @@ def archive_period(*, period: Period) -> list[ArchivedReport]:
             )
             figures = report.as_json()
             for fmt in missing:
-                record = _keep(
-                    period=period,
-                    agency=agency,
-                    language=language,
-                    fmt=fmt,
-                    name=filename(report, fmt),
-                    content=render(report, fmt),
-                    figures=figures,
-                )
+                if fmt == ArchivedReport.Format.PDF:
+                    record = _keep_signed_pdf(
+                        period=period, agency=agency, report=report, figures=figures
+                    )
+                else:
+                    record = _keep(
+                        period=period,
+                        agency=agency,
+                        language=language,
+                        fmt=fmt,
+                        name=filename(report, fmt),
+                        content=render(report, fmt),
+                        figures=figures,
+                    )
                 if record is not None:
                     created.append(record)
     logger.info("archived %d report files for %s", len(created), period.label)

@@ -39,6 +39,12 @@ def context(report: IntakeReport) -> dict:
         }
 
 
-def render(report: IntakeReport) -> bytes:
+def render(
+    report: IntakeReport, *, extra: dict | None = None, variant: str | None = None
+) -> bytes:
+    """`extra`: more for the template (an archived report's verification footer);
+    `variant`: WeasyPrint's PDF variant (portal.pdf.ARCHIVAL for the archive)."""
     with translation.override(report.language):
-        return pdf.render(TEMPLATE, context(report))
+        return pdf.render(
+            TEMPLATE, {**context(report), **(extra or {})}, variant=variant
+        )
