@@ -26,6 +26,17 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+
+class _NoFetchingNotice(logging.Filter):
+    """pyHanko warns at every signature that it may not fetch revocation data: the
+    portal gives it the CRLs itself and never fetches (a closed network)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_NoFetchingNotice())
+
 PDF_MAGIC = b"%PDF-"
 
 
