@@ -14,6 +14,8 @@ Configuration (portal/settings.py):
   own in-process time-stamping authority and CRL: PAdES B-LT, for demonstration.
 """
 
+import asyncio
+import concurrent.futures
 import dataclasses
 import functools
 import hashlib
@@ -254,13 +256,26 @@ def sign_pdf(
         validation_context=_validation_context(),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    pdf_signer = signers.PdfSigner(
+        metadata, signer=signer.pyhanko_signer, timestamper=timestamper
+    )
     try:
-        output = signers.PdfSigner(
-            metadata, signer=signer.pyhanko_signer, timestamper=timestamper
-        ).sign_pdf(writer)
+        output = _outside_event_loop(pdf_signer.sign_pdf, writer)
     except Exception as exc:  # pyHanko's own errors: a chain or TSA problem
         raise SigningError(f"signing failed: {exc}") from exc
     return output.getvalue()
+
+
+def _outside_event_loop(function, *args):
+    """pyHanko's synchronous calls run their own event loop (asyncio.run), which
+    fails in a thread that already runs one (an async caller, Playwright in tests):
+    there the call runs in a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
 
 
 def sha256(data: bytes) -> str:
@@ -292,8 +307,8 @@ def validate_pdf(data: bytes) -> Verdict:
     if not signatures:
         return Verdict(signed=False)
     try:
-        status = validate_pdf_signature(
-            signatures[-1], signer_validation_context=_validation_context()
+        status = _outside_event_loop(
+            validate_pdf_signature, signatures[-1], _validation_context()
         )
     except Exception:  # a malformed signature is simply not a valid one
         logger.info("signature could not be validated", exc_info=True)
