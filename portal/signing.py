@@ -236,7 +236,12 @@ def _demo_timestamper(directory: str):
 
 
 def sign_pdf(
-    data: bytes, *, signer: Signer, reason: str = "", location: str = ""
+    data: bytes,
+    *,
+    signer: Signer,
+    reason: str = "",
+    location: str = "",
+    field_name: str = "Signature",
 ) -> bytes:
     """An invisible PAdES signature over the whole file, with the chain, the CRLs and a
     time-stamp when a TSA is configured (B-LT), else without (B-B with the CRLs)."""
@@ -247,7 +252,7 @@ def sign_pdf(
         raise NotAPdf
     timestamper = _timestamper()
     metadata = signers.PdfSignatureMetadata(
-        field_name="Signature",
+        field_name=field_name,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason or None,

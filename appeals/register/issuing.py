@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -143,3 +144,78 @@ def find(code: str) -> IssuedDocument | None:
         .filter(code=normalise(code), state=IssuedDocument.State.ISSUED)
         .first()
     )
+
+
+def reissuable() -> "models.QuerySet[IssuedDocument]":
+    """Issued documents whose file the portal keeps (receipts are never stored) and
+    that were not re-issued yet: what an archive may ask to have signed again."""
+    return (
+        IssuedDocument.objects.filter(state=IssuedDocument.State.ISSUED)
+        .exclude(file_name="")
+        .filter(reissued_as__isnull=True)
+        .select_related("agency")
+        .order_by("issued_at", "pk")
+    )
+
+
+def signed_by_current_certificate(document: IssuedDocument) -> bool:
+    agency_code = document.agency.code if document.agency_id else None
+    current = signing.signer_for(agency_code)
+    return current.fingerprint == document.certificate_fingerprint
+
+
+def reissue(document: IssuedDocument) -> IssuedDocument:
+    """Signs the issued file again with today's certificate (the agency's or the
+    portal's) and a fresh time-stamp, as an added signature: the content and the
+    earlier signature stay in the file, the earlier record stays as it was, and the
+    new record (its own code, the new file's hash and signer) points back to it. The
+    earlier code's page accepts both files."""
+    with default_storage.open(document.file_name, "rb") as handle:
+        content = handle.read()
+    generation = 1
+    earlier = document
+    while earlier.previous_id is not None:
+        generation += 1
+        earlier = earlier.previous
+    agency_code = document.agency.code if document.agency_id else None
+    signer = signing.signer_for(agency_code)
+    signed = signing.sign_pdf(
+        content,
+        signer=signer,
+        location=settings.PORTAL_BASE_URL,
+        field_name=f"Reissue{generation}",
+    )
+    stamp = timezone.localdate()
+    file_name = default_storage.save(
+        f"issued/{stamp:%Y/%m}/{document.kind}-{document.code}-r{generation}.pdf",
+        ContentFile(signed),
+    )
+    return IssuedDocument.objects.create(
+        kind=document.kind,
+        code=new_code(),
+        state=IssuedDocument.State.ISSUED,
+        appeal=document.appeal,
+        answer=document.answer,
+        agency=document.agency,
+        registration_number=document.registration_number,
+        language=document.language,
+        issued_at=timezone.now(),
+        pages=signing.page_count(signed),
+        sha256=signing.sha256(signed),
+        signer_subject=signer.subject[:500],
+        certificate_fingerprint=signer.fingerprint,
+        file_name=file_name,
+        previous=document,
+    )
+
+
+def reissues_of(document: IssuedDocument) -> list[IssuedDocument]:
+    """The later signatures of the same document, oldest first."""
+    chain = []
+    current = document
+    while True:
+        following = IssuedDocument.objects.filter(previous=current).first()
+        if following is None:
+            return chain
+        chain.append(following)
+        current = following

@@ -28,15 +28,19 @@ NOT_ISSUED = "not_issued"
 TOO_LARGE = "too_large"
 
 
-def _check(document: IssuedDocument, data: bytes) -> tuple[str, str]:
-    """(verdict, message) for the uploaded bytes against the issued document."""
+def _check(
+    document: IssuedDocument, data: bytes, reissues: list[IssuedDocument]
+) -> tuple[str, str]:
+    """(verdict, message) for the uploaded bytes against the issued document and its
+    later signatures (re-issues keep the content and add a signature)."""
     try:
         verdict = signing.validate_pdf(data)
     except signing.NotAPdf:
         return NOT_ISSUED, _(
             "This file is not a PDF document: it was not issued by the portal."
         )
-    if signing.sha256(data) == document.sha256:
+    issued = [document, *reissues]
+    if signing.sha256(data) in {each.sha256 for each in issued}:
         # The issued file itself: its hash was recorded when it was signed, so it stays
         # verifiable after the signing certificate is rotated or revoked.
         return GENUINE, _(
@@ -47,7 +51,9 @@ def _check(document: IssuedDocument, data: bytes) -> tuple[str, str]:
         return NOT_ISSUED, _(
             "This file carries no electronic signature: it was not issued by the portal."
         )
-    same_signer = verdict.fingerprint == document.certificate_fingerprint
+    same_signer = verdict.fingerprint in {
+        each.certificate_fingerprint for each in issued
+    }
     if same_signer or verdict.trusted:
         return CHANGED, _(
             "This file was changed after it was issued: it is not the document the "
@@ -65,6 +71,7 @@ def _page(request, document, *, form=None, result=None, message=None, status=200
             "form": form or VerifyForm(),
             "result": result,
             "message": message,
+            "reissues": issuing.reissues_of(document),
         },
         status=status,
     )
@@ -109,5 +116,5 @@ def _verify(request: HttpRequest, document: IssuedDocument) -> HttpResponse:
     upload = form.cleaned_data["file"]
     if upload.size > settings.VERIFY_MAX_UPLOAD:
         return _too_large(request, document)
-    result, message = _check(document, upload.read())
+    result, message = _check(document, upload.read(), issuing.reissues_of(document))
     return _page(request, document, result=result, message=message)
