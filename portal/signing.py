@@ -248,8 +248,6 @@ def sign_pdf(
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    if not data.startswith(PDF_MAGIC):
-        raise NotAPdf
     timestamper = _timestamper()
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -260,10 +258,17 @@ def sign_pdf(
         embed_validation_info=True,
         validation_context=_validation_context(),
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     pdf_signer = signers.PdfSigner(
         metadata, signer=signer.pyhanko_signer, timestamper=timestamper
     )
+    # A document the renderer did not make readable is the system's fault as well:
+    # it waits like one with a broken certificate, and is never sent unsigned.
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    except Exception as exc:
+        raise SigningError(
+            f"the rendered document is not a readable PDF: {exc}"
+        ) from exc
     try:
         output = _outside_event_loop(pdf_signer.sign_pdf, writer)
     except Exception as exc:  # pyHanko's own errors: a chain or TSA problem
