@@ -143,6 +143,26 @@ def _attachments_help() -> str:
     ) % {"files": files, "size": size}
 
 
+def citizens_text(*, label, rows: int, **kwargs) -> LetterField:
+    """A citizen's letter: at most TEXT_MAX characters as the page's counter counts
+    them (the filing form, an addition)."""
+    return LetterField(
+        label=label,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": rows, "data-maxlength": TEXT_MAX}),
+        **kwargs,
+    )
+
+
+def citizens_documents() -> MultipleFileField:
+    """A citizen's files, checked by appeals.intake.uploads as they are staged."""
+    return MultipleFileField(
+        label=_("Documents"),
+        required=False,
+        help_text=lazy(_attachments_help, str)(),
+    )
+
+
 class AppealForm(ApplicantFormMixin, PortalForm):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     addressee = forms.ModelChoiceField(
@@ -162,20 +182,15 @@ class AppealForm(ApplicantFormMixin, PortalForm):
         ),
     )
     topic = ActiveTopicField(label=_("Topic"), empty_label=_("Choose a topic"))
-    text = LetterField(
+    text = citizens_text(
         label=_("Text of the appeal"),
         min_length=TEXT_MIN,
-        max_length=TEXT_MAX,
-        widget=forms.Textarea(attrs={"rows": 10, "data-maxlength": TEXT_MAX}),
+        rows=10,
         help_text=_(
             "Describe the matter, what you ask for, and where and when it happened."
         ),
     )
-    attachments = MultipleFileField(
-        label=_("Documents"),
-        required=False,
-        help_text=lazy(_attachments_help, str)(),
-    )
+    attachments = citizens_documents()
     applicant_name = forms.CharField(label=_("Full name"), max_length=300)
     applicant_address = forms.CharField(
         label=_("Postal address"), max_length=500, required=False
@@ -820,20 +835,15 @@ class AdditionForm(ApplicantFormMixin, PortalForm):
     upload checks; a text, files, or both."""
 
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
-    text = LetterField(
+    text = citizens_text(
         label=_("What you want to add"),
         required=False,
-        max_length=TEXT_MAX,
-        widget=forms.Textarea(attrs={"rows": 5, "data-maxlength": TEXT_MAX}),
+        rows=5,
         help_text=_(
             "New facts or documents. The deadline for the answer stays the same."
         ),
     )
-    attachments = MultipleFileField(
-        label=_("Documents"),
-        required=False,
-        help_text=lazy(_attachments_help, str)(),
-    )
+    attachments = citizens_documents()
 
 
 class WithdrawForm(PortalForm):
