@@ -1,6 +1,7 @@
 """Test helpers shared across apps: staff login, a real Celery worker, the browser."""
 
 import datetime as dt
+import http.client
 import os
 import shutil
 import socket
@@ -238,3 +239,47 @@ def at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(
         day, dt.time(hour, minute), tzinfo=ZoneInfo("Asia/Bishkek")
     )
+
+
+@contextmanager
+def gunicorn(*, env: dict, log: Path, workers: int = 1, args=(), host: str = ""):
+    """`gunicorn portal.wsgi`, as deployed, on a free port of 127.0.0.1, stopped when
+    the block ends; yields the port once /healthz answers (with `host` as the Host
+    header when the environment's ALLOWED_HOSTS wants one)."""
+    port = free_port()
+    output = log.open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+
+    def answers() -> bool:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request(
+                "GET", "/healthz", headers={"Host": host or f"127.0.0.1:{port}"}
+            )
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+
+    try:
+        assert wait_for(answers, timeout=60), log.read_text()
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        output.close()

@@ -7,8 +7,6 @@ disk anything another node needs."""
 import email
 import json
 import os
-import subprocess
-import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -29,11 +27,11 @@ from tests.factories import (
 )
 from tests.files import pdf_bytes, png_bytes
 from tests.helpers import (
-    ROOT,
     celery_worker,
     current_code,
     database_url_for_tests,
     free_port,
+    gunicorn,
     private_redis,
     second_factor_device,
     using_postgres,
@@ -58,45 +56,13 @@ def web_node(name: str, workdir: Path, env: dict):
     local = workdir / name
     (local / "tmp").mkdir(parents=True)
     (local / "media").mkdir()
-    port = free_port()
-    log = (local / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-tmp-dir",
-            str(local / "tmp"),
-        ],
-        cwd=ROOT,
-        env={
-            **env,
-            "TMPDIR": str(local / "tmp"),
-            "MEDIA_ROOT": str(local / "media"),
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"{url}/healthz", timeout=1).ok
-        except requests.RequestException:
-            return False
-
-    try:
-        assert wait_for(answers, timeout=60), (local / "gunicorn.log").read_text()
-        yield url, local
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    with gunicorn(
+        env={**env, "TMPDIR": str(local / "tmp"), "MEDIA_ROOT": str(local / "media")},
+        log=local / "gunicorn.log",
+        workers=2,
+        args=["--worker-tmp-dir", str(local / "tmp")],
+    ) as port:
+        yield f"http://127.0.0.1:{port}", local
 
 
 def post_form(session: requests.Session, url: str, data: dict, files=None):

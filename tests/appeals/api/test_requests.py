@@ -5,8 +5,6 @@ issue, a method an endpoint does not have."""
 import http.client
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from django.utils import translation
@@ -14,7 +12,7 @@ from django.utils.translation import gettext
 
 from agencies.models import ApiScope
 from appeals.models import Appeal
-from tests.helpers import ROOT, database_url_for_tests, free_port, wait_for
+from tests.helpers import database_url_for_tests, gunicorn
 
 from .conftest import auth, filing
 
@@ -113,45 +111,14 @@ def test_a_chunked_form_is_refused_with_length_required_too(client):
 @pytest.fixture
 def gunicorn_server(tmp_path):
     """The portal under gunicorn, as deployed, on a port of the test's own."""
-    port = free_port()
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DEBUG": "1",
-            "DATABASE_URL": database_url_for_tests(),
-            "ALLOWED_HOSTS": "localhost",
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-    def answers() -> bool:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz", headers={"Host": "localhost"})
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-
-    try:
-        assert wait_for(answers, timeout=60), (tmp_path / "gunicorn.log").read_text()
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": database_url_for_tests(),
+        "ALLOWED_HOSTS": "localhost",
+    }
+    with gunicorn(env=env, log=tmp_path / "gunicorn.log", host="localhost") as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 @pytest.mark.slow
