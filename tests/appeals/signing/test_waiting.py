@@ -55,3 +55,17 @@ def test_waiting_letters_raise_the_metric_and_fail_the_task(
     monkeypatch.setenv("SIGNING_PASSWORD_MZ", signing_demo.DEMO_PASSWORD)
     assert sign_waiting_letters() == 1
     assert _waiting_metric() == 0
+
+
+def test_work_page_keeps_saying_the_letter_waits_until_it_is_signed(
+    client, submitted, people, broken_password, monkeypatch
+):
+    login_staff(client, people["head"])
+    client.post(f"/en/staff/inbox/{submitted.pk}/", {"action": "approve"})
+    page = client.get(f"/en/staff/inbox/{submitted.pk}/").content.decode()
+    assert "data-letter-waiting" in page
+    monkeypatch.setenv("SIGNING_PASSWORD_MZ", signing_demo.DEMO_PASSWORD)
+    sign_waiting_letters()
+    page = client.get(f"/en/staff/inbox/{submitted.pk}/").content.decode()
+    assert "data-letter-waiting" not in page
+    assert "the answer letter (PDF)" in page
