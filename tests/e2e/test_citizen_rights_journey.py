@@ -1,14 +1,9 @@
 """A citizen adds a document to an appeal in work, then withdraws it, in Chromium."""
 
 import pytest
-from django.utils import timezone
 
-from agencies.models import Agency
-from appeals.casework import routing
-from appeals.intake import registration
-from appeals.models import Addition, Appeal, Outcome, Status
-from appeals.register import codes
-from tests.factories import AgencyFactory, staff_member
+from appeals.models import Addition, Outcome, Status
+from tests.e2e.world import pension_appeal_in_work
 from tests.files import pdf_bytes
 from tests.helpers import SCREENSHOTS
 
@@ -21,32 +16,7 @@ CODE = "ADDWD-CODE1-CODE2"
 
 
 def test_citizen_adds_a_document_then_withdraws(live_server, browser, tmp_path):
-    agency = AgencyFactory(
-        slug="social-fund",
-        code="SF",
-        name_ky="Социалдык фонд",
-        name_ru="Социальный фонд",
-        name_en="Social Fund",
-    )
-    clerk, controller = staff_member("clerk"), staff_member("controller")
-    head, executor = staff_member("head", agency), staff_member("executor", agency)
-    appeal, _ = registration.register_paper_appeal(
-        actor=clerk,
-        agency=Agency.objects.get(slug="gov-apparatus"),
-        channel="public_reception",
-        form="written",
-        kind="statement",
-        applicant_name="Сулайманова Айпери",
-        applicant_phone="+996 700 111 222",
-        text="Пенсиямды кайра эсептеп берүүнү суранам: эмгек стажым толук эсептелген жок.",
-        language="ky",
-        received_at=timezone.now(),
-    )
-    Appeal.objects.filter(pk=appeal.pk).update(
-        access_code_hash=codes.hash_access_code(CODE)
-    )
-    routing.route_appeal(appeal_id=appeal.pk, actor=controller, lead=agency)
-    routing.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
+    appeal, _people = pension_appeal_in_work(CODE)
     scan = tmp_path / "эмгек-китепчеси.pdf"
     scan.write_bytes(pdf_bytes())
 

@@ -1,14 +1,10 @@
 """A citizen reads the answer, rates it and asks for a re-review, in Chromium."""
 
 import pytest
-from django.utils import timezone
 
-from agencies.models import Agency
-from appeals.casework import answering, routing
-from appeals.intake import registration
-from appeals.models import Appeal, Rating, Status
-from appeals.register import codes
-from tests.factories import AgencyFactory, staff_member
+from appeals.casework import answering
+from appeals.models import Rating, Status
+from tests.e2e.world import pension_appeal_in_work
 from tests.helpers import SCREENSHOTS
 
 pytestmark = [
@@ -20,32 +16,8 @@ CODE = "RATE1-RATE2-RATE3"
 
 
 def test_citizen_rates_the_answer_and_asks_for_a_re_review(live_server, browser):
-    agency = AgencyFactory(
-        slug="social-fund",
-        code="SF",
-        name_ky="Социалдык фонд",
-        name_ru="Социальный фонд",
-        name_en="Social Fund",
-    )
-    clerk, controller = staff_member("clerk"), staff_member("controller")
-    head, executor = staff_member("head", agency), staff_member("executor", agency)
-    appeal, _ = registration.register_paper_appeal(
-        actor=clerk,
-        agency=Agency.objects.get(slug="gov-apparatus"),
-        channel="public_reception",
-        form="written",
-        kind="complaint",
-        applicant_name="Сулайманова Айпери",
-        applicant_phone="+996 700 111 222",
-        text="Пенсиямды кайра эсептеп берүүнү суранам: эмгек стажым толук эсептелген жок.",
-        language="ky",
-        received_at=timezone.now(),
-    )
-    Appeal.objects.filter(pk=appeal.pk).update(
-        access_code_hash=codes.hash_access_code(CODE)
-    )
-    routing.route_appeal(appeal_id=appeal.pk, actor=controller, lead=agency)
-    routing.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
+    appeal, people = pension_appeal_in_work(CODE)
+    head, executor = people["head"], people["executor"]
     answering.save_answer_draft(
         appeal_id=appeal.pk,
         actor=executor,

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from agencies.models import Agency
 from appeals.casework import answering, routing
-from appeals.intake import filing
+from appeals.intake import filing, registration
 from appeals.models import Appeal, DataSubjectRequest
 from appeals.privacy import subject_access
+from appeals.register import codes
 from tests.factories import (
+    AgencyFactory,
     TopicFactory,
     ministry_of_health,
     paper_scan,
@@ -108,3 +111,36 @@ def build_world() -> World:
         answered_code=answered_code,
         data_request=data_request,
     )
+
+
+def pension_appeal_in_work(access_code: str) -> tuple[Appeal, dict]:
+    """A citizen's complaint about her pension, heard at the public reception, routed
+    to the Social Fund and assigned, that opens with `access_code`: (appeal, the
+    Social Fund's head and executor)."""
+    agency = AgencyFactory(
+        slug="social-fund",
+        code="SF",
+        name_ky="Социалдык фонд",
+        name_ru="Социальный фонд",
+        name_en="Social Fund",
+    )
+    clerk, controller = staff_member("clerk"), staff_member("controller")
+    head, executor = staff_member("head", agency), staff_member("executor", agency)
+    appeal, _ = registration.register_paper_appeal(
+        actor=clerk,
+        agency=Agency.objects.get(slug="gov-apparatus"),
+        channel="public_reception",
+        form="written",
+        kind="complaint",
+        applicant_name="Сулайманова Айпери",
+        applicant_phone="+996 700 111 222",
+        text="Пенсиямды кайра эсептеп берүүнү суранам: эмгек стажым толук эсептелген жок.",
+        language="ky",
+        received_at=timezone.now(),
+    )
+    Appeal.objects.filter(pk=appeal.pk).update(
+        access_code_hash=codes.hash_access_code(access_code)
+    )
+    routing.route_appeal(appeal_id=appeal.pk, actor=controller, lead=agency)
+    routing.assign_executor(appeal_id=appeal.pk, actor=head, executor=executor)
+    return appeal, {"head": head, "executor": executor}

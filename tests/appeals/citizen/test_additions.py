@@ -12,11 +12,9 @@ from appeals.intake import filing
 from appeals.models import Addition, Appeal, Attachment, Event, Notification, Status
 from appeals.register import codes
 from tests.factories import (
-    AgencyFactory,
     answer_appeal,
     paper_appeal,
     route_and_assign,
-    staff_member,
 )
 from tests.files import pdf_bytes, png_bytes, upload
 from tests.helpers import login_staff
@@ -24,21 +22,6 @@ from tests.helpers import login_staff
 pytestmark = pytest.mark.django_db
 CODE = "ADDED-CODE1-CODE2"
 TEXT = "Прилагаю справку из ЖЭКа, полученную после подачи обращения."
-
-
-@pytest.fixture
-def health():
-    return AgencyFactory(slug="min-health", code="MZ")
-
-
-@pytest.fixture
-def people(health):
-    return {
-        "clerk": staff_member("clerk", email="clerk@gov.kg"),
-        "controller": staff_member("controller"),
-        "head": staff_member("head", health, email="head@mz.gov.kg"),
-        "executor": staff_member("executor", health, email="exec@mz.gov.kg"),
-    }
 
 
 @pytest.fixture

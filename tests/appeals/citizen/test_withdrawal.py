@@ -12,30 +12,13 @@ from appeals.register import codes
 from portal.periods import parse_period
 from reports import selectors
 from tests.factories import (
-    AgencyFactory,
     answer_appeal,
     paper_appeal,
     route_and_assign,
-    staff_member,
 )
 
 pytestmark = pytest.mark.django_db
 CODE = "WITHD-CODE1-CODE2"
-
-
-@pytest.fixture
-def health():
-    return AgencyFactory(slug="min-health", code="MZ")
-
-
-@pytest.fixture
-def people(health):
-    return {
-        "clerk": staff_member("clerk"),
-        "controller": staff_member("controller"),
-        "head": staff_member("head", health, email="head@mz.gov.kg"),
-        "executor": staff_member("executor", health, email="exec@mz.gov.kg"),
-    }
 
 
 @pytest.fixture
