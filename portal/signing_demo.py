@@ -3,6 +3,7 @@ portal's signing certificate and one per agency code, all marked "FOR DEMONSTRAT
 ONLY" in their subject, created once in a directory and reused."""
 
 import datetime as dt
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -134,8 +135,16 @@ def agency_path(directory: Path, code: str) -> Path:
 
 
 def ensure(directory: Path, *, agency_codes: tuple[str, ...] = ()) -> list[Path]:
-    """Creates what is missing under `directory`; returns the files it created."""
+    """Creates what is missing under `directory`; returns the files it created. A
+    lock file keeps two processes from making two roots at once."""
+    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure(directory, agency_codes)
+
+
+def _ensure(directory: Path, agency_codes: tuple[str, ...]) -> list[Path]:
     created: list[Path] = []
     if not (directory / "root.pem").exists():
         key = _key()
