@@ -1042,6 +1042,10 @@ class Addition(models.Model):
     )
     text = models.TextField(_("text"), blank=True)
     added_at = models.DateTimeField(_("added at"), default=timezone.now)
+    # The form's (or the API request's) key: the same addition sent twice is kept once.
+    submission_key = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False
+    )
     api_client = models.ForeignKey(
         "agencies.ApiClient",
         verbose_name=_("added through"),
@@ -1146,3 +1150,174 @@ class DataSubjectRequest(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.requester_name} ({self.received_on:%Y-%m-%d})"
+
+
+class RoutingModel(models.Model):
+    """One trained version of the routing suggestions' model (appeals.suggestions): its
+    file in the default storage, when and on how much it was trained, its figures."""
+
+    file_name = models.CharField(_("file"), max_length=300, unique=True)
+    # The file's SHA-256 as the portal wrote it: a file is unpickled only if it matches.
+    sha256 = models.CharField(max_length=64, editable=False)
+    trained_at = models.DateTimeField(_("trained at"), default=timezone.now)
+    trained_on = models.PositiveIntegerField(_("appeals learned from"))
+    figures = models.JSONField(_("evaluation figures"), default=dict, blank=True)
+    is_current = models.BooleanField(_("in use"), default=False)
+
+    class Meta:
+        verbose_name = _("routing model")
+        verbose_name_plural = _("routing models")
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=Q(is_current=True),
+                name="routing_model_one_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trained_at:%Y-%m-%d %H:%M} ({self.trained_on})"
+
+
+class RoutingSuggestion(models.Model):
+    """What the model suggested for an appeal when it was routed, and what was chosen:
+    the figures of how often the first suggestion is taken and later returned."""
+
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.CASCADE,
+        db_index=False,  # routing_suggestion_appeal_idx leads with it
+        related_name="routing_suggestions",
+    )
+    model = models.ForeignKey(
+        RoutingModel,
+        verbose_name=_("routing model"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # [[agency id, probability], ...], best first; empty when the model had none.
+    suggestions = models.JSONField(_("suggestions"), default=list, blank=True)
+    top_words = models.JSONField(_("words that weighed most"), default=list, blank=True)
+    probability = models.FloatField(
+        _("probability of the first"), null=True, blank=True
+    )
+    rule_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("suggested by the rule"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    chosen_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency chosen"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    automatic = models.BooleanField(_("routed by suggestion"), default=False)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("routing suggestion")
+        verbose_name_plural = _("routing suggestions")
+        indexes = [
+            models.Index(fields=["appeal", "at"], name="routing_suggestion_appeal_idx"),
+            # The figures page: suggestions taken per month.
+            models.Index(fields=["at"], name="routing_suggestion_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} → {self.chosen_agency_id}"
+
+
+class IssuedDocument(models.Model):
+    """A PDF the portal issued and signed (issue 31): what the public verification page
+    shows for its code, the hash of the exact file issued, who signed it. Kept when the
+    appeal's personal data is removed and when the document is signed again (a new row
+    points to the one it re-issues)."""
+
+    class Kind(models.TextChoices):
+        ANSWER_LETTER = "answer_letter", _("answer letter")
+        RECEIPT = "receipt", _("filing receipt")
+        LEFT_WITHOUT_CONSIDERATION = (
+            "left_without_consideration",
+            _("letter leaving an appeal without consideration"),
+        )
+        REPORT = "report", _("quarterly report")
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("waiting for signing")
+        ISSUED = "issued", _("issued")
+
+    kind = models.CharField(_("document"), max_length=32, choices=Kind.choices)
+    # Unguessable (secrets, 50 bits): printed with the QR code on the first page.
+    code = models.CharField(_("verification code"), max_length=16, unique=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.WAITING
+    )
+    appeal = models.ForeignKey(
+        Appeal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="issued_documents",
+    )
+    answer = models.ForeignKey(
+        Answer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="issued_documents",
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The appeal's registration number, or the report's period.
+    registration_number = models.CharField(
+        _("registration number"), max_length=64, blank=True
+    )
+    language = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    sha256 = models.CharField(
+        _("SHA-256 of the issued file"), max_length=64, blank=True
+    )
+    signer_subject = models.CharField(_("signed by"), max_length=500, blank=True)
+    certificate_fingerprint = models.CharField(max_length=64, blank=True)
+    file_name = models.CharField(max_length=300, blank=True)
+    # Why the last attempt to sign failed (for staff and the logs, never the public).
+    signing_error = models.CharField(max_length=500, blank=True)
+    previous = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reissued_as",
+    )
+
+    class Meta:
+        verbose_name = _("issued document")
+        verbose_name_plural = _("issued documents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="waiting")
+                | (~Q(sha256="") & Q(issued_at__isnull=False)),
+                name="issued_document_has_hash",
+            ),
+        ]
+        indexes = [
+            # The retry task: documents still waiting for a signature.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state="waiting"),
+                name="issued_document_waiting_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.registration_number} ({self.code})"
