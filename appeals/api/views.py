@@ -571,6 +571,11 @@ class AdditionsView(ApiView):
         },
     )
     def post(self, request, number: str):
+        if len(number) > TRACKING_NUMBER_MAX:  # no such appeal; and the key's record
+            raise Http404  # names the endpoint with the number in 32 characters
         return _idempotent(
             request, endpoint=f"add:{number}", handler=_add_to_appeal(number)
         )
+
+
+TRACKING_NUMBER_MAX = Appeal._meta.get_field("tracking_number").max_length

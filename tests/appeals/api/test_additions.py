@@ -84,3 +84,12 @@ def test_another_clients_appeal_is_not_found(client, filed, make_client):
     )
     assert response.status_code == 404
     assert not Addition.objects.exists()
+
+
+def test_a_number_longer_than_any_tracking_number_is_not_found(client, filed):
+    issued, _number = filed
+    response = post(
+        client, f"{APPEALS}{'X' * 40}/additions/", {"text": "x"}, issued.key, "a-4"
+    )
+    assert response.status_code == 404
+    assert not Addition.objects.exists()
