@@ -322,7 +322,12 @@ MEDIA_URL = "/media-not-served/"
 # SIGNING_PASSWORD_<CODE>. Passwords live in the environment, never in the database.
 PORTAL_SIGNING_P12 = env.str("PORTAL_SIGNING_P12", default="")
 PORTAL_SIGNING_PASSWORD = env.str("PORTAL_SIGNING_PASSWORD", default="")
-SIGNING_CERTIFICATES = env.json("SIGNING_CERTIFICATES", default={})
+# Empty (as compose passes an unset variable) is no agency certificate.
+SIGNING_CERTIFICATES = (
+    env.json("SIGNING_CERTIFICATES")
+    if env.str("SIGNING_CERTIFICATES", default="").strip()
+    else {}
+)
 SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
 SIGNING_CRLS = env.list("SIGNING_CRLS", default=[])
 SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")

@@ -249,6 +249,26 @@ def test_the_clerks_form_needs_a_ground(client, clerk):
     assert Appeal.objects.get(pk=appeal.pk).status == Status.SUBMITTED
 
 
+def test_the_tracking_page_states_the_ground(client, clerk):
+    submission = portal_submission()
+    registration.leave_without_consideration(
+        appeal_id=submission.appeal.pk,
+        actor=clerk,
+        ground=InadmissibilityGround.FOR_A_COURT,
+        reason="The dispute is before the Pervomaisky district court.",
+    )
+    number = submission.appeal.tracking_number
+    client.post(
+        "/en/track/", {"tracking_number": number, "access_code": submission.access_code}
+    )
+    html = client.get(f"/en/track/{number}/").content.decode()
+    assert (
+        'id="appeal-ground">Legal ground: the matter is for a court or decided by one'
+        in html
+    )
+    assert "Pervomaisky district court" in html
+
+
 @pytest.mark.parametrize("language", ["ky", "ru", "en"])
 def test_the_citizens_letter_states_the_ground_in_the_appeals_language(clerk, language):
     appeal = portal_submission(language=language).appeal
