@@ -11,11 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from agencies.models import Membership
 from appeals.casework import answering, routing, worklists
 from appeals.forms import ForwardForm, LeaveWithoutConsiderationForm, RouteForm
-from appeals.intake import registration
 from appeals.models import Appeal, Status
 from appeals.register import lookups, permissions, state
 from appeals.suggestions import routing as suggested_routing
 from appeals.suggestions import suggest
+from appeals.views import staff
 from portal.pagination import keyset_page
 from portal.ratelimit import client_id
 
@@ -75,17 +75,8 @@ def route(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("staff:route", pk=appeal.pk)
             if action == "leave":
-                leave_form = LeaveWithoutConsiderationForm(request.POST)
-                if leave_form.is_valid():
-                    registration.leave_without_consideration(
-                        appeal_id=appeal.pk,
-                        actor=request.user,
-                        ground=leave_form.cleaned_data["ground"],
-                        reason=leave_form.citizen_reason(),
-                    )
-                    messages.success(
-                        request, _("The appeal was left without consideration.")
-                    )
+                leave_form, left = staff.leave_without_consideration(request, appeal)
+                if left:
                     return redirect("staff:controllers_queue")
             elif action == "forward":
                 forward_form = ForwardForm(request.POST)

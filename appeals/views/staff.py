@@ -31,6 +31,22 @@ Role = Membership.Role
 role_required = permissions.role_required
 
 
+def leave_without_consideration(request: HttpRequest, appeal: Appeal):
+    """The posted "leave without consideration" form of the clerk's queue page and
+    the controllers' routing page: (the form, whether the appeal was left)."""
+    form = LeaveWithoutConsiderationForm(request.POST)
+    if not form.is_valid():
+        return form, False
+    registration.leave_without_consideration(
+        appeal_id=appeal.pk,
+        actor=request.user,
+        ground=form.cleaned_data["ground"],
+        reason=form.citizen_reason(),
+    )
+    messages.success(request, _("The appeal was left without consideration."))
+    return form, True
+
+
 @never_cache
 @role_required()
 @require_GET
@@ -140,17 +156,8 @@ def queue_item(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "leave":
-                leave_form = LeaveWithoutConsiderationForm(request.POST)
-                if leave_form.is_valid():
-                    registration.leave_without_consideration(
-                        appeal_id=appeal.pk,
-                        actor=request.user,
-                        ground=leave_form.cleaned_data["ground"],
-                        reason=leave_form.citizen_reason(),
-                    )
-                    messages.success(
-                        request, _("The appeal was left without consideration.")
-                    )
+                leave_form, left = leave_without_consideration(request, appeal)
+                if left:
                     return redirect("staff:queue")
             else:
                 register_form = QueueRegisterForm(request.POST, agencies=agencies)
