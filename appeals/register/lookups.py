@@ -100,6 +100,7 @@ class HistoryLine:
     at: dt.datetime
     text: str
     detail: str = ""
+    type: str = ""  # the event's
 
 
 def citizen_history(appeal: Appeal) -> list[HistoryLine]:
@@ -109,7 +110,12 @@ def citizen_history(appeal: Appeal) -> list[HistoryLine]:
         text = _citizen_sentence(event, appeal)
         if text:
             lines.append(
-                HistoryLine(at=event.at, text=text, detail=event.data.get("reason", ""))
+                HistoryLine(
+                    at=event.at,
+                    text=text,
+                    detail=event.data.get("reason", ""),
+                    type=event.type,
+                )
             )
     return lines
 
@@ -173,9 +179,12 @@ def citizen_answer(appeal: Appeal):
     return found[0] if found else None
 
 
-def citizen_additions(appeal: Appeal) -> list[Addition]:
-    """What the citizen added after filing, oldest first, with their files (the
-    status page and the staff's card show them beside the original)."""
+def citizen_additions(appeal: Appeal, history: list[HistoryLine]) -> list[Addition]:
+    """What the citizen added after filing, oldest first, with their files, for the
+    status page beside the original. Each addition has its event in `history` (the
+    page's citizen_history): without one no query is made on this busy page."""
+    if not any(line.type == Event.Type.ADDED_BY_CITIZEN for line in history):
+        return []
     return list(appeal.additions.prefetch_related("attachments"))
 
 

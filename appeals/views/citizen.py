@@ -24,17 +24,12 @@ def _opened_appeal(request: HttpRequest, tracking_number: str):
     return lookups.appeal_by_tracking_number(tracking_number, with_agencies=True)
 
 
-def _to_tracking(request: HttpRequest, tracking_number: str) -> HttpResponse:
-    messages.info(request, _("Enter the access code to open this appeal."))
-    return redirect(f"{public._track_url()}?number={tracking_number}")
-
-
 @never_cache
 @require_POST
 def add(request: HttpRequest, tracking_number: str) -> HttpResponse:
     appeal = _opened_appeal(request, tracking_number)
     if appeal is None:
-        return _to_tracking(request, tracking_number)
+        return public.to_tracking_page(request, tracking_number)
     form = AdditionForm(request.POST, request.FILES)
     key = form.get_submission_key()
     filing.discard_staged(submission_key=key, tokens=request.POST.getlist("remove"))
@@ -66,7 +61,7 @@ def withdraw(request: HttpRequest, tracking_number: str) -> HttpResponse:
     """A confirmation step that says what happens, then the withdrawal."""
     appeal = _opened_appeal(request, tracking_number)
     if appeal is None:
-        return _to_tracking(request, tracking_number)
+        return public.to_tracking_page(request, tracking_number)
     if not withdrawal.can_withdraw(appeal):
         messages.error(
             request, _("This appeal is closed already and cannot be withdrawn.")

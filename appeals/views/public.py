@@ -201,8 +201,7 @@ def appeal_sent(request: HttpRequest, tracking_number: str) -> HttpResponse:
     # Only for the browser that sent it or opened it with the code: to anyone else a
     # number would tell whether such an appeal exists and when it came in.
     if not _is_tracked(request, tracking_number):
-        messages.info(request, _("Enter the access code to open this appeal."))
-        return redirect(f"{_track_url()}?number={tracking_number}")
+        return to_tracking_page(request, tracking_number)
     appeal = lookups.appeal_by_tracking_number(tracking_number)
     if appeal is None:
         raise Http404
@@ -293,8 +292,7 @@ def track(request: HttpRequest) -> HttpResponse:
 @require_GET
 def appeal_status(request: HttpRequest, tracking_number: str) -> HttpResponse:
     if not _is_tracked(request, tracking_number):
-        messages.info(request, _("Enter the access code to open this appeal."))
-        return redirect(f"{_track_url()}?number={tracking_number}")
+        return to_tracking_page(request, tracking_number)
     appeal = lookups.appeal_by_tracking_number(tracking_number, with_agencies=True)
     if appeal is None:
         raise Http404
@@ -311,6 +309,7 @@ def _status_page(
     status=200,
 ):
     answer = lookups.citizen_answer(appeal)
+    history = lookups.citizen_history(appeal)
     if addition_form is None:
         addition_form = AdditionForm(initial={"submission_key": uuid.uuid4()})
     return render(
@@ -318,14 +317,14 @@ def _status_page(
         "appeals/appeal_status.html",
         {
             "appeal": appeal,
-            "history": lookups.citizen_history(appeal),
+            "history": history,
             "answer": answer,
             "can_rate": answer is not None and not hasattr(answer, "rating"),
             "can_ask_re_review": lookups.can_ask_re_review(appeal, answer),
             "rating_form": rating_form or RatingForm(),
             "re_review_form": re_review_form or ReReviewForm(),
             "is_open": appeal.status != Status.CLOSED,
-            "additions": lookups.citizen_additions(appeal),
+            "additions": lookups.citizen_additions(appeal, history),
             "addition_form": addition_form,
             "staged": (
                 queries.staged_uploads(addition_form.get_submission_key())
@@ -406,3 +405,10 @@ def letter_response(answer) -> FileResponse:
 
 def _track_url() -> str:
     return reverse("appeals:track")
+
+
+def to_tracking_page(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    """A visitor who has not opened the appeal with its code: to the tracking page,
+    which asks for it and reveals nothing about the number."""
+    messages.info(request, _("Enter the access code to open this appeal."))
+    return redirect(f"{_track_url()}?number={tracking_number}")
