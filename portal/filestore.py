@@ -151,14 +151,14 @@ class StorageUnavailable(Exception):
     caller may try again (the API answers 503, the forms ask to send again)."""
 
 
-def save(field_file, name: str, content) -> None:
+def save(field_file, name: str, content, *, what: str = "storing a file") -> None:
     """field_file.save(name, content, save=False), a storage failure raised as
-    StorageUnavailable (with the reason logged) instead of whatever boto3 or the
-    disk raised."""
+    StorageUnavailable (logged as "<what> failed") instead of whatever boto3 or the
+    disk raised: bucket missing, keys refused, endpoint unreachable, disk full."""
     try:
         field_file.save(name, content, save=False)
     except Exception as exc:
-        logger.exception("storing a file failed: %s", type(exc).__name__)
+        logger.exception("%s failed: %s", what, type(exc).__name__)
         raise StorageUnavailable(str(exc)) from exc
 
 

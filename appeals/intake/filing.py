@@ -4,7 +4,6 @@ per form, the access code (issued anew when an API client retries).
 
 import datetime as dt
 import hashlib
-import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,8 +33,6 @@ from appeals.notifications import outbox as notifications
 from appeals.register import codes, matching, state, storage
 from portal import filestore
 from portal.prepared import PreparedQuery
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,11 +106,14 @@ def stage_upload(*, submission_key: uuid.UUID, upload) -> StagedUpload:
         sha256=digest.hexdigest(),
     )
     try:
-        item.file.save(uploads.storage_name(checked.extension), upload, save=False)
-    except Exception as exc:
-        # The storage is down (bucket missing, keys refused, endpoint unreachable, disk
-        # full): nothing was kept, the form comes back with its text to try again.
-        logger.exception("staging an upload failed: %s", type(exc).__name__)
+        filestore.save(
+            item.file,
+            uploads.storage_name(checked.extension),
+            upload,
+            what="staging an upload",
+        )
+    except filestore.StorageUnavailable as exc:
+        # Nothing was kept: the form comes back with its text to try again.
         raise ValidationError(
             _(
                 "We could not store the file %(name)s just now. Your text is kept: "
