@@ -5,8 +5,10 @@ other; the rate limits and the login lockout hold across both; no node keeps on 
 disk anything another node needs."""
 
 import email
+import email.message
 import json
 import os
+import re
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -105,6 +107,18 @@ def staff_login(session: requests.Session, base: str, user) -> None:
     code = current_code(device)
     response = post_form(session, f"{base}/ky/staff/login/code/", {"code": code})
     assert response.status_code == 302, response.text[:2000]
+
+
+def mailed(folder: Path) -> list[email.message.Message]:
+    """Every message the worker's file mail backend wrote: a drain sends a batch over
+    one connection, and Django writes the batch into one file, each message followed
+    by a line of 79 dashes."""
+    return [
+        email.message_from_bytes(chunk)
+        for path in sorted(folder.iterdir())
+        for chunk in re.split(rb"\n-{79}\n", path.read_bytes())
+        if chunk.strip()
+    ]
 
 
 def files_below(path: Path) -> list[Path]:
@@ -256,8 +270,7 @@ def test_what_one_node_does_the_other_sees(cluster):
         assert response.status_code == 200 and response.content == issued
 
     def mailed_letter():
-        for path in cluster["mail"].iterdir():
-            message = email.message_from_bytes(path.read_bytes())
+        for message in mailed(cluster["mail"]):
             for part in message.walk():
                 if part.get_content_type() == "application/pdf":
                     return part.get_payload(decode=True)
